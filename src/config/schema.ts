@@ -1,0 +1,180 @@
+// config.json: the one source of truth for its types, validation, defaults and version.
+// Field names are a public contract (ARCHITECTURE.md): add fields, never rename them.
+import net from 'node:net';
+import { z } from 'zod';
+import { parseDuration, parseSchedule } from './duration.js';
+
+export const CONFIG_VERSION = 1;
+
+const port = z.number().int().min(1).max(65535);
+
+const duration = z.string().refine(
+  (s) => { try { parseDuration(s); return true; } catch { return false; } },
+  { error: (iss) => { try { parseDuration(String(iss.input)); return 'invalid duration'; } catch (e) { return (e as Error).message; } } },
+);
+
+const schedule = z.string().refine(
+  (s) => { try { parseSchedule(s); return true; } catch { return false; } },
+  { error: (iss) => { try { parseSchedule(String(iss.input)); return 'invalid schedule'; } catch (e) { return (e as Error).message; } } },
+);
+
+/** "127.0.0.0/8", "::1/128" or a bare address (a single host). */
+export const cidr = z.string().refine((s) => parseCidr(s) !== null, {
+  error: (iss) => `"${String(iss.input)}" is not an address range; write it like 127.0.0.0/8, 192.168.1.10 or ::1/128`,
+});
+
+export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | null {
+  const [address = '', prefixText, extra] = text.trim().split('/');
+  if (extra !== undefined) return null;
+  const v = net.isIP(address);
+  if (v === 0) return null;
+  const max = v === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : /^\d+$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefix >= 0 && prefix <= max)) return null;
+  return { address, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
+}
+
+const hostname = z.string().trim().max(253).regex(/^[A-Za-z0-9.:_-]*$/, {
+  error: 'may contain only letters, digits, dots, hyphens and colons (an IP address or a DNS name)',
+});
+
+export const listenSchema = z.strictObject({
+  /** Address the SMTP listener binds to. Loopback by default: never reachable from the network unless changed. */
+  host: z.string().refine((s) => net.isIP(s) !== 0, { error: 'must be an IP address such as 127.0.0.1, ::1 or 0.0.0.0' }).default('127.0.0.1'),
+  port: port.default(25),
+  /** Clients outside these ranges get 554 at connect. */
+  allowedClients: z.array(cidr).min(1, { error: 'needs at least one range, e.g. 127.0.0.0/8' }).default(['127.0.0.0/8', '::1/128']),
+  /** Largest message accepted (bytes); larger ones get 552 5.3.4. Default 25 MiB, Microsoft 365's limit for SMTP submission is 35 MB. */
+  maxMessageBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).default(26_214_400),
+  /** Recipients per message; more get 452 4.5.3. */
+  maxRecipients: z.number().int().min(1).max(10_000).default(100),
+  /** Concurrent client connections; more get 421. */
+  maxClients: z.number().int().min(1).max(10_000).default(50),
+});
+
+export const deliverySchema = z.strictObject({
+  mode: z.enum(['smarthost', 'mx']).default('smarthost'),
+  /** Name sent in EHLO; empty means this computer's host name. */
+  heloName: hostname.default(''),
+  ipFamily: z.enum(['auto', 'ipv4', 'ipv6']).default('auto'),
+  /** Waits between attempts of one recipient, front-loaded for greylisting; the last step repeats. */
+  retrySchedule: schedule.default('1m,2m,5m,10m,20m,30m,1h,2h,4h'),
+  /** A message still undelivered after this long fails with 5.4.7 (RFC 5321 asks for 4-5 days). */
+  maxQueueTime: duration.default('5d'),
+  delayWarningAfter: duration.default('4h'),
+});
+
+export const authSchema = z.strictObject({
+  method: z.enum(['none', 'password', 'oauth2-microsoft', 'oauth2-google']).default('none'),
+  username: z.string().trim().max(320).default(''),
+  /** SASL mechanism: auto prefers LOGIN where offered (Microsoft 365 rejects PLAIN). */
+  mechanism: z.enum(['auto', 'LOGIN', 'PLAIN', 'CRAM-MD5']).default('auto'),
+});
+
+export const smarthostSchema = z.strictObject({
+  /** Empty until the admin configures it; mail queues meanwhile and is not lost. */
+  host: hostname.default(''),
+  port: port.default(587),
+  /** starttls: required, never plaintext; tls: implicit (465); opportunistic: STARTTLS if offered; none. */
+  security: z.enum(['starttls', 'tls', 'opportunistic', 'none']).default('starttls'),
+  verifyCertificate: z.boolean().default(true),
+  /** PEM file with the private CA that signed the smarthost's certificate (added to the system roots). */
+  caFile: z.string().default(''),
+  maxConnections: z.number().int().min(1).max(50).default(3),
+  auth: authSchema.prefault({}),
+});
+
+export const rewriteSchema = z.strictObject({
+  senders: z.array(z.strictObject({ match: z.string().min(1), replace: z.string().min(1) })).default([]),
+  forceSender: z.string().default(''),
+});
+
+export const alertsSchema = z.strictObject({
+  stuckAfterMinutes: z.number().int().min(1).max(10_080).default(15),
+});
+
+export const configSchema = z.strictObject({
+  version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
+  listen: listenSchema.prefault({}),
+  delivery: deliverySchema.prefault({}),
+  smarthost: smarthostSchema.prefault({}),
+  rewrite: rewriteSchema.prefault({}),
+  alerts: alertsSchema.prefault({}),
+}).superRefine((c, ctx) => {
+  if (c.smarthost.auth.method === 'password' && c.smarthost.auth.username === '') {
+    ctx.addIssue({ code: 'custom', path: ['smarthost', 'auth', 'username'], message: 'is required when auth.method is "password"' });
+  }
+  if (c.smarthost.security === 'tls' && c.smarthost.port === 587) {
+    ctx.addIssue({ code: 'custom', path: ['smarthost', 'security'], message: '"tls" (implicit TLS) is for port 465; port 587 expects "starttls"' });
+  }
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string, readonly issues: { path: string; message: string }[]) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates raw JSON (after migration), naming every bad field: "smarthost.port: must be …". */
+export function parseConfig(raw: unknown, source = 'config.json'): Config {
+  const secret = findSecretField(raw);
+  if (secret) {
+    throw new ConfigError(`${source}: ${secret}: secrets are never stored in config.json; use "smtp-relay password set" (or the settings window) to keep it in the OS keychain`, [{ path: secret, message: 'secret in config' }]);
+  }
+  const result = configSchema.safeParse(migrate(raw, source));
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => ({ path: formatPath(i.path), message: describe(i) }));
+  throw new ConfigError(`${source} is not valid:\n${issues.map((i) => `  ${i.path || '(top level)'}: ${i.message}`).join('\n')}`, issues);
+}
+
+export function defaultConfig(): Config {
+  return configSchema.parse({});
+}
+
+/**
+ * Brings an older config.json up to CONFIG_VERSION. Version 1 is the first format; a file without a
+ * version is taken as version 1. A file from a newer release is refused rather than misread.
+ */
+function migrate(raw: unknown, source: string): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const version = (raw as { version?: unknown }).version;
+  if (typeof version === 'number' && version > CONFIG_VERSION) {
+    throw new ConfigError(`${source}: version: ${version} was written by a newer SMTP Relay Tray (this one reads up to ${CONFIG_VERSION}); upgrade it or restore an older config.json`, [{ path: 'version', message: 'newer version' }]);
+  }
+  return raw;
+}
+
+function findSecretField(raw: unknown, path: string[] = []): string | null {
+  if (raw === null || typeof raw !== 'object') return null;
+  for (const [k, v] of Object.entries(raw)) {
+    if (/^(password|pass|secret|clientSecret|refreshToken)$/i.test(k)) return [...path, k].join('.');
+    const inner = findSecretField(v, [...path, k]);
+    if (inner) return inner;
+  }
+  return null;
+}
+
+function formatPath(path: PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : (i ? '.' : '') + String(p))).join('');
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling)`;
+    case 'invalid_type':
+      return issue.input === undefined ? 'is required' : `must be ${issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`}, not ${JSON.stringify(issue.input)}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'too_small':
+      return issue.origin === 'array' ? issue.message : `must be at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `must be at most ${String(issue.maximum)}`;
+    default:
+      return issue.message;
+  }
+}
