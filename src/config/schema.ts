@@ -125,7 +125,7 @@ export function parseConfig(raw: unknown, source = 'config.json'): Config {
   if (secret) {
     throw new ConfigError(`${source}: ${secret}: secrets are never stored in config.json; use "smtp-relay password set" (or the settings window) to keep it in the OS keychain`, [{ path: secret, message: 'secret in config' }]);
   }
-  const result = configSchema.safeParse(migrate(raw, source));
+  const result = configSchema.safeParse(migrate(raw, source), { reportInput: true });
   if (result.success) return result.data;
   const issues = result.error.issues.map((i) => ({ path: formatPath(i.path), message: describe(i) }));
   throw new ConfigError(`${source} is not valid:\n${issues.map((i) => `  ${i.path || '(top level)'}: ${i.message}`).join('\n')}`, issues);

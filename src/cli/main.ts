@@ -1,0 +1,233 @@
+// `smtp-relay`: the relay without the tray (run it as a service, script it, test it).
+// Commands that act on the queue go through the running relay's control socket when one runs, and
+// open the spool themselves (taking its lock) when none does. Exit codes: 0 ok, 1 failure, 2 usage.
+import { Command, CommanderError, Option } from 'commander';
+import { connectControl, serveControl, type RemoteRelay } from '../api/control.js';
+import { RelayError, type QueueItem, type RelayStatus } from '../api/contract.js';
+import { ConfigError } from '../config/schema.js';
+import { defaultDataDir, getConfigValue, loadConfig, saveConfig, withConfigValue } from '../config/store.js';
+import { RelayService } from '../relay.js';
+import { KeychainStore } from '../secrets/keychain.js';
+import { readSecret } from './read-secret.js';
+
+type Api = Omit<RemoteRelay, 'close' | 'onStatus'>;
+
+class UsageError extends Error {}
+
+function relayFor(dataDir: string, logToStdout = false): RelayService {
+  return new RelayService({ dataDir, credentials: new KeychainStore(), logToStdout });
+}
+
+/** Runs fn against the running relay, or against the spool opened here when no relay runs. */
+async function withRelay<T>(dataDir: string, fn: (api: Api, running: boolean) => Promise<T>): Promise<T> {
+  const remote = await connectControl(dataDir);
+  if (remote) {
+    try {
+      return await fn(remote, true);
+    } finally {
+      remote.close();
+    }
+  }
+  const relay = relayFor(dataDir);
+  await relay.open();
+  try {
+    return await fn(relay as unknown as Api, false);
+  } finally {
+    await relay.stop();
+  }
+}
+
+function dataDirOf(opts: { dataDir?: string }): string {
+  return opts.dataDir ?? defaultDataDir();
+}
+
+async function run(opts: { dataDir?: string }): Promise<void> {
+  const dataDir = dataDirOf(opts);
+  const relay = relayFor(dataDir, true);
+  const addr = await relay.start();
+  const control = await serveControl(relay, dataDir);
+  const shown = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
+  process.stdout.write(`listening on ${shown}:${addr.port}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await control.close();
+  await relay.stop();
+}
+
+function age(seconds: number | null): string {
+  if (seconds === null) return '-';
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${(seconds / 3600).toFixed(1)} h`;
+  return `${(seconds / 86_400).toFixed(1)} d`;
+}
+
+function printStatus(s: RelayStatus): void {
+  const lines = [
+    `state:       ${s.state}${s.listening ? ` (listening on ${s.listening})` : ''}`,
+    `queued:      ${s.queued}${s.deferred ? ` (${s.deferred} deferred)` : ''}${s.queued ? `, oldest ${age(s.oldestQueuedSeconds)}` : ''}`,
+    `failed:      ${s.failed}`,
+  ];
+  if (s.sending) lines.push(`sending:     ${s.sending}`);
+  if (s.corrupt) lines.push(`corrupt:     ${s.corrupt} (unreadable entries moved to spool/corrupt)`);
+  if (s.lastDelivery) lines.push(`last:        ${new Date(s.lastDelivery.at).toISOString()} ${s.lastDelivery.status} to <${s.lastDelivery.to}>`);
+  if (s.lastError) lines.push(`last error:  ${s.lastError}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function printQueue(items: QueueItem[], total: number): void {
+  if (items.length === 0) return void process.stdout.write('the queue is empty\n');
+  const now = Date.now();
+  for (const m of items) {
+    process.stdout.write(`${m.id}  ${m.status.padEnd(8)}  ${age(Math.floor((now - m.created) / 1000)).padStart(7)}  ${String(m.size).padStart(8)} B  <${m.from}>  ${m.subject}\n`);
+    for (const r of m.recipients) {
+      if (r.status === 'sent') continue;
+      process.stdout.write(`    <${r.address}> ${r.status}${r.attempts ? `, ${r.attempts} attempts` : ''}${r.lastReply ? `: ${r.lastReply}` : ''}\n`);
+    }
+  }
+  if (total > items.length) process.stdout.write(`(${items.length} of ${total} shown)\n`);
+}
+
+/** Waits for a test message's fate: delivered (gone from the queue), failed, or deferred. */
+async function followTest(api: Api, id: string, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    let m;
+    try {
+      m = await api.getMessage(id);
+    } catch (e) {
+      if (e instanceof RelayError && e.kind === 'not-found') {
+        process.stdout.write(`${id}: delivered\n`);
+        return true;
+      }
+      throw e;
+    }
+    const r = m.recipients[0];
+    if (m.status !== 'queued' || Date.now() > until) {
+      process.stdout.write(`${id}: ${m.status}${r?.lastReply ? ` (${r.lastReply})` : ''}\n`);
+      return false;
+    }
+    await new Promise((res) => setTimeout(res, 250));
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('smtp-relay')
+    .description('A durable local SMTP relay to a smarthost (SMTP Relay Tray without the tray)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const dataDir = () => new Option('--data-dir <dir>', 'data directory (config.json, spool/, logs/); default: SMTP_RELAY_DATA_DIR or the app folder');
+  const cmd = (name: string, description: string) => program.command(name).description(description).addOption(dataDir());
+
+  cmd('run', 'run the relay in the foreground until Ctrl+C / SIGTERM').action(run);
+
+  cmd('status', 'show the relay state and queue counts').option('--json', 'machine-readable output').action(async (o) => {
+    const remote = await connectControl(dataDirOf(o));
+    let status: RelayStatus;
+    if (remote) {
+      try { status = await remote.getStatus(); } finally { remote.close(); }
+    } else {
+      status = await withRelay(dataDirOf(o), (api) => api.getStatus());
+    }
+    if (o.json) process.stdout.write(JSON.stringify(status) + '\n');
+    else printStatus(status);
+  });
+
+  const queue = program.command('queue').description('list and manage queued messages');
+  queue.command('list').description('messages waiting or failed').addOption(dataDir()).option('--json', 'machine-readable output')
+    .option('--limit <n>', 'at most this many', '100')
+    .action(async (o) => {
+      const { items, total } = await withRelay(dataDirOf(o), (api) => api.listQueue({ limit: Number(o.limit) }));
+      if (o.json) process.stdout.write(JSON.stringify({ items, total }) + '\n');
+      else printQueue(items, total);
+    });
+  queue.command('show').argument('<id>').description('one message: envelope, recipients, headers').addOption(dataDir()).action(async (id, o) => {
+    const m = await withRelay(dataDirOf(o), (api) => api.getMessage(id));
+    printQueue([m], 1);
+    process.stdout.write(`\n${m.headers}\n`);
+  });
+  queue.command('retry').argument('[id]').description('try a message again now (or --all)').addOption(dataDir())
+    .option('--all', 'every waiting message').action(async (id, o) => {
+      if (!id && !o.all) throw new UsageError('queue retry needs a message id or --all');
+      await withRelay(dataDirOf(o), async (api, running) => {
+        if (o.all) process.stdout.write(`${await api.retryAll()} messages will be tried now\n`);
+        else { await api.retry(id); process.stdout.write(`${id} will be tried now\n`); }
+        if (!running) process.stdout.write('(the relay is not running; delivery happens when it starts)\n');
+      });
+    });
+  queue.command('delete').argument('<id>').description('remove a message from the queue for good').addOption(dataDir()).action(async (id, o) => {
+    await withRelay(dataDirOf(o), (api) => api.deleteMessage(id));
+    process.stdout.write(`${id} deleted\n`);
+  });
+
+  cmd('send-test', 'send a test message through the queue and the smarthost').requiredOption('--to <address>', 'recipient')
+    .option('--wait <seconds>', 'how long to wait for the outcome', '60').action(async (o) => {
+      const ok = await withRelay(dataDirOf(o), async (api, running) => {
+        const { id } = await api.sendTest(o.to);
+        process.stdout.write(`queued as ${id}\n`);
+        if (!running) {
+          process.stdout.write('the relay is not running: the message will be delivered when it starts\n');
+          return true;
+        }
+        return followTest(api, id, Number(o.wait) * 1000);
+      });
+      if (!ok) process.exitCode = 1;
+    });
+
+  cmd('test-connection', 'connect to the smarthost, check TLS and authentication; sends no mail').action(async (o) => {
+    const r = await withRelay(dataDirOf(o), (api) => api.testConnection());
+    process.stdout.write(`${r.ok ? 'ok' : 'FAILED'}: ${r.target}: ${r.message}\n`);
+    if (!r.ok) process.exitCode = 1;
+  });
+
+  const password = program.command('password').description('the smarthost password in the OS keychain');
+  password.command('set').description('read the password from stdin and store it').addOption(dataDir()).action(async (o) => {
+    const secret = await readSecret('Smarthost password: ');
+    if (!secret) throw new UsageError('no password given on stdin');
+    await withRelay(dataDirOf(o), (api) => api.setPassword(secret));
+    process.stdout.write('password stored in the OS keychain\n');
+  });
+  password.command('delete').description('remove the stored password').addOption(dataDir()).action(async (o) => {
+    const deleted = await withRelay(dataDirOf(o), (api) => api.deletePassword());
+    process.stdout.write(deleted ? 'password removed\n' : 'no password was stored\n');
+  });
+
+  const config = program.command('config').description('read or change config.json (validated)');
+  config.command('get').argument('[key]', 'dotted path such as smarthost.port').addOption(dataDir()).action(async (key, o) => {
+    const c = await loadConfig(dataDirOf(o));
+    const value = key ? getConfigValue(c, key) : c;
+    if (value === undefined) throw new UsageError(`unknown setting "${key}"`);
+    process.stdout.write((typeof value === 'string' ? value : JSON.stringify(value, null, 2)) + '\n');
+  });
+  config.command('set').argument('<key>').argument('<value>').addOption(dataDir()).action(async (key, value, o) => {
+    const dir = dataDirOf(o);
+    await saveConfig(dir, withConfigValue(await loadConfig(dir), key, value));
+    const remote = await connectControl(dir);
+    if (remote) {
+      try { await remote.reload(); } finally { remote.close(); }
+    }
+    process.stdout.write(`${key} = ${JSON.stringify(getConfigValue(await loadConfig(dir), key))}\n`);
+  });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof UsageError) {
+      process.stderr.write(`smtp-relay: ${e.message}\n`);
+      return 2;
+    }
+    const prefix = e instanceof ConfigError ? '' : 'smtp-relay: ';
+    process.stderr.write(`${prefix}${(e as Error).message}\n`);
+    return 1;
+  }
+}

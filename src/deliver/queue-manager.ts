@@ -1,0 +1,287 @@
+// Postfix's qmgr: picks due messages from the spool, hands each to the transport, and writes back what
+// happened to every recipient. It holds only the messages being delivered right now (activeLimit), never
+// the queue, so memory stays flat however long the queue grows.
+import { formatSeconds } from '../config/duration.js';
+import type { MailLog } from '../log/mail-log.js';
+import type { Entry, Spool } from '../spool/spool.js';
+import type { MessageState } from '../spool/state.js';
+import type { AttemptOutcome } from './outcome.js';
+import { retryDelay } from './retry.js';
+
+export interface DeliveryTransport {
+  send(envelope: { from: string; to: string[] }, rawPath: string, size?: number): Promise<AttemptOutcome>;
+  /** Connects and authenticates without sending; rejects with the server's reply. */
+  verify(): Promise<void>;
+  close(): void | Promise<void>;
+}
+
+/** Why delivery is not running, when it is not: shown as the relay's state and last error. */
+export interface Blocked {
+  state: 'paused' | 'auth-failed' | 'unconfigured';
+  reason: string;
+}
+
+export interface QueueManagerOptions {
+  spool: Spool;
+  log: MailLog;
+  /** Retry steps in ms (parsed delivery.retrySchedule). */
+  schedule: number[];
+  /** Deliveries at once (the smarthost's maxConnections). */
+  concurrency: number;
+  /** Makes the transport for the current config and password, or says why it cannot. */
+  transport: () => Promise<DeliveryTransport | Blocked>;
+  /** Messages the user is changing right now (retry, delete): skipped until released. */
+  isClaimed?: (id: string) => boolean;
+  /** Called whenever counts, state or the last error change (the tray and UI listen). */
+  onChange?: () => void;
+}
+
+export interface LastDelivery {
+  id: string;
+  to: string;
+  status: 'sent' | 'deferred' | 'bounced';
+  at: number;
+  reply: string;
+}
+
+export class QueueManager {
+  private readonly active = new Map<string, Promise<void>>();
+  private slotWaiters: (() => void)[] = [];
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private running: Promise<void> | null = null;
+  private stopping = false;
+  private transport: DeliveryTransport | null = null;
+  private userPaused = false;
+  /** Set when delivery cannot proceed until the user acts (bad password, no smarthost). */
+  blocked: Blocked | null = null;
+  lastError: string | null = null;
+  lastDelivery: LastDelivery | null = null;
+  /** The destination refused or dropped connections: nothing is tried before this time. */
+  private throttledUntil = 0;
+  private consecutiveFailures = 0;
+  /** Set by flush(): the next pass treats every waiting recipient as due (Postfix's `postqueue -f`). */
+  private flushing = false;
+
+  constructor(private readonly opts: QueueManagerOptions) {}
+
+  get sending(): number {
+    return this.active.size;
+  }
+
+  get paused(): boolean {
+    return this.userPaused;
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Something became due (new mail, retry, resume, new config): scan now rather than at the next tick. */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  pause(): void {
+    this.userPaused = true;
+    this.changed();
+  }
+
+  resume(): void {
+    this.userPaused = false;
+    this.unblock();
+  }
+
+  /** Try every waiting message now, whatever its schedule says. */
+  flush(): void {
+    this.flushing = true;
+    this.unblock();
+  }
+
+  /** New retry schedule or connection limit from a changed config; also lifts any block. */
+  configure(schedule: number[], concurrency: number): void {
+    this.opts.schedule = schedule;
+    this.opts.concurrency = concurrency;
+    this.renewTransport();
+  }
+
+  /** Lift a block or throttle (the user said retry, or resumed) and scan again. */
+  unblock(): void {
+    this.blocked = null;
+    this.throttledUntil = 0;
+    this.consecutiveFailures = 0;
+    this.changed();
+    this.wake();
+  }
+
+  /** Config or password changed: new deliveries use a new transport; ones in flight finish on the old. */
+  renewTransport(): void {
+    const old = this.transport;
+    this.transport = null;
+    if (old) void Promise.allSettled([...this.active.values()]).then(() => old.close());
+    this.unblock();
+  }
+
+  /**
+   * Stops taking new work and waits up to graceMs for deliveries in flight; then closes the transport,
+   * which ends the rest as deferred. Every message is left in a consistent, retryable state.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    for (const w of this.slotWaiters.splice(0)) w();
+    const inflight = Promise.allSettled([...this.active.values()]);
+    const timedOut = await Promise.race([inflight.then(() => false), sleep(graceMs).then(() => true)]);
+    if (timedOut) this.opts.log.warn(`stop: ${this.active.size} deliveries still running after ${graceMs} ms; abandoning them (they will be retried)`);
+    await this.dropTransport();
+    await Promise.race([inflight, sleep(5000)]);
+    await this.running;
+  }
+
+  /** True while a message is being delivered (its state must not be changed from outside). */
+  isActive(id: string): boolean {
+    return this.active.has(id);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      this.woken = false;
+      let nextDue = Date.now() + 30_000;
+      if (!this.userPaused && !this.blocked) {
+        const now = Date.now();
+        if (this.throttledUntil > now) nextDue = this.throttledUntil;
+        else {
+          const horizon = this.flushing ? Infinity : now;
+          this.flushing = false;
+          try {
+            nextDue = Math.min(nextDue, await this.opts.spool.scanDue(horizon, (e) => this.admit(e, horizon)));
+          } catch (e) {
+            this.fail(`queue scan failed: ${(e as Error).message}`);
+            nextDue = Date.now() + 5000;
+          }
+        }
+      }
+      if (!this.woken && !this.stopping) await this.sleepUntil(nextDue);
+    }
+  }
+
+  private async admit(e: Entry, horizon: number): Promise<void> {
+    if (this.active.has(e.id) || this.opts.isClaimed?.(e.id) || this.stopping || this.userPaused || this.blocked || this.throttledUntil > Date.now()) return;
+    while (this.active.size >= this.opts.concurrency && !this.stopping) await new Promise<void>((r) => this.slotWaiters.push(r));
+    if (this.stopping || this.userPaused || this.blocked || this.throttledUntil > Date.now() || this.opts.isClaimed?.(e.id)) return;
+    const job = this.deliver(e, horizon).finally(() => {
+      this.active.delete(e.id);
+      this.slotWaiters.shift()?.();
+      this.changed();
+    });
+    this.active.set(e.id, job);
+    this.changed();
+  }
+
+  private async deliver(e: Entry, horizon: number): Promise<void> {
+    try {
+      const state = await this.opts.spool.load(e);
+      if (!state) return;
+      const dueBy = Math.max(horizon, Date.now());
+      const due = state.rcpts.filter((r) => (r.st === 'q' || r.st === 'd') && r.next <= dueBy);
+      if (due.length === 0) return;
+      const transport = await this.getTransport();
+      if (!transport) return;
+      const started = Date.now();
+      const outcome = await transport.send({ from: state.from, to: due.map((r) => r.a) }, this.opts.spool.contentPath(state.id), state.size);
+      if (outcome.authFailure) {
+        // A configuration problem, not the message's: it keeps its place and its retries.
+        this.block({ state: 'auth-failed', reason: `authentication failed at ${outcome.relay}: ${outcome.recipients[0]?.response ?? ''}` });
+        return;
+      }
+      this.applyOutcome(state, outcome, started);
+      if (outcome.destinationFailure) this.throttle(outcome);
+      else this.consecutiveFailures = 0;
+      await this.opts.spool.update(e, state);
+      if (outcome.maybeDelivered) this.opts.log.warn(`id=${state.id} conversation with ${outcome.relay} lost after the end of data: message may be sent more than once`);
+    } catch (err) {
+      this.fail(`id=${e.id} delivery error: ${(err as Error).message}`);
+      await sleep(1000); // an I/O error on the spool should not spin
+    }
+  }
+
+  private applyOutcome(state: MessageState, outcome: AttemptOutcome, started: number): void {
+    const now = Date.now();
+    for (const o of outcome.recipients) {
+      const r = state.rcpts.find((x) => x.a === o.address && (x.st === 'q' || x.st === 'd'));
+      if (!r) continue;
+      r.n++;
+      r.at = now;
+      r.relay = outcome.relay;
+      r.resp = o.response.slice(0, 512);
+      if (o.code !== undefined) r.code = o.code; else delete r.code;
+      if (o.enhanced !== undefined) r.esc = o.enhanced; else delete r.esc;
+      r.st = o.verdict === 'sent' ? 's' : o.verdict === 'failed' ? 'f' : 'd';
+      if (r.st === 'd') r.next = now + retryDelay(this.opts.schedule, r.n);
+      const status = o.verdict === 'failed' ? 'bounced' : o.verdict;
+      const delay = formatSeconds(now - state.created);
+      const line = `id=${state.id} to=<${o.address}> relay=${outcome.relay} delay=${delay} delays=${formatSeconds(now - started)} attempts=${r.n} status=${status} (${o.response})`;
+      if (status === 'sent') this.opts.log.info(line); else this.opts.log.warn(line);
+      this.lastDelivery = { id: state.id, to: o.address, status, at: now, reply: o.response };
+      if (status !== 'sent') this.lastError = `${o.address}: ${o.response}`;
+    }
+  }
+
+  private throttle(outcome: AttemptOutcome): void {
+    this.consecutiveFailures++;
+    const wait = retryDelay(this.opts.schedule, this.consecutiveFailures);
+    this.throttledUntil = Date.now() + wait;
+    this.opts.log.warn(`relay=${outcome.relay} unreachable (${outcome.recipients[0]?.response ?? 'no reply'}); next try in ${formatSeconds(wait)} s`);
+  }
+
+  private async getTransport(): Promise<DeliveryTransport | null> {
+    if (this.transport) return this.transport;
+    const made = await this.opts.transport();
+    if ('send' in made) return (this.transport = made);
+    this.block(made);
+    return null;
+  }
+
+  private block(b: Blocked): void {
+    if (this.blocked?.reason === b.reason) return;
+    this.blocked = b;
+    this.lastError = b.reason;
+    this.opts.log.error(`delivery stopped: ${b.reason}`);
+    void this.dropTransport();
+    this.changed();
+  }
+
+  private fail(message: string): void {
+    this.lastError = message;
+    this.opts.log.error(message);
+    this.changed();
+  }
+
+  private async dropTransport(): Promise<void> {
+    const t = this.transport;
+    this.transport = null;
+    await t?.close();
+  }
+
+  private changed(): void {
+    this.opts.onChange?.();
+  }
+
+  private sleepUntil(t: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, Math.min(t - Date.now(), 30_000)));
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeUp = null;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

@@ -1,0 +1,435 @@
+// RelayService: receive -> spool -> deliver, composed, behind the RelayApi contract.
+// open() gives the queue and config without the network (what the CLI needs when no relay runs);
+// start() adds the SMTP listener and delivery.
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type {
+  MessageDetail, QueueItem, RecipientView, RelayApi, RelayState, RelayStatus, TestConnectionResult,
+} from './api/contract.js';
+import { RelayError } from './api/contract.js';
+import { parseSchedule } from './config/duration.js';
+import { ConfigError, type Config, type ConfigInput } from './config/schema.js';
+import { loadConfig, saveConfig } from './config/store.js';
+import { type Blocked, type DeliveryTransport, QueueManager } from './deliver/queue-manager.js';
+import { SmarthostTransport } from './deliver/smarthost.js';
+import { MailLog } from './log/mail-log.js';
+import { Receiver } from './receive/server.js';
+import type { CredentialStore } from './secrets/credential-store.js';
+import { resolveSmarthostPassword, smarthostAccount } from './secrets/smarthost-password.js';
+import { rfc5322Date } from './receive/headers.js';
+import { Spool, type Entry } from './spool/spool.js';
+import type { MessageState } from './spool/state.js';
+
+export interface RelayServiceOptions {
+  /** The data directory: config.json, spool/, logs/. */
+  dataDir: string;
+  credentials: CredentialStore;
+  /** Echo the mail log to stdout (CLI `run`). */
+  logToStdout?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Name in the banner, Received headers and EHLO default; this computer's name if unset. */
+  hostname?: string;
+  /** Replaces the nodemailer transport (tests only). */
+  makeTransport?: (config: Config, password: string | null) => DeliveryTransport;
+}
+
+export class RelayService implements RelayApi {
+  private config!: Config;
+  private spool: Spool | null = null;
+  private log!: MailLog;
+  private qm: QueueManager | null = null;
+  private receiver: Receiver | null = null;
+  private listening: string | null = null;
+  private readonly events = new EventEmitter();
+  private statusTimer: NodeJS.Timeout | null = null;
+  /** Messages an API call is changing right now; the queue manager leaves them alone meanwhile. */
+  private readonly claimed = new Set<string>();
+
+  constructor(private readonly opts: RelayServiceOptions) {}
+
+  get dataDir(): string {
+    return this.opts.dataDir;
+  }
+
+  /** Loads config (refusing a bad one), takes the spool lock and recovers it. No network. */
+  async open(): Promise<void> {
+    this.config = await loadConfig(this.opts.dataDir);
+    this.log = new MailLog({ dir: path.join(this.opts.dataDir, 'logs'), stdout: this.opts.logToStdout });
+    this.spool = await Spool.open(path.join(this.opts.dataDir, 'spool'));
+  }
+
+  /** open() plus the SMTP listener and delivery. Rejects with a plain explanation if the port is taken. */
+  async start(): Promise<{ host: string; port: number }> {
+    if (!this.spool) await this.open();
+    const spool = this.spool as Spool;
+    const stats = spool.stats();
+    this.log.info(`starting: ${stats.queued} queued (${stats.deferred} deferred), ${stats.failed} failed, ${stats.corrupt} in corrupt/`);
+    this.qm = new QueueManager({
+      spool, log: this.log,
+      schedule: parseSchedule(this.config.delivery.retrySchedule),
+      concurrency: this.config.smarthost.maxConnections,
+      transport: () => this.makeTransport(),
+      isClaimed: (id) => this.claimed.has(id),
+      onChange: () => this.statusChanged(),
+    });
+    try {
+      const addr = await this.startReceiver();
+      this.qm.start();
+      return addr;
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  /** Graceful: stop accepting, let deliveries finish (bounded), release the spool. */
+  async stop(): Promise<void> {
+    await this.receiver?.close();
+    this.receiver = null;
+    this.listening = null;
+    await this.qm?.stop();
+    this.qm = null;
+    await this.spool?.close();
+    this.spool = null;
+    if (this.statusTimer) clearTimeout(this.statusTimer);
+    this.log?.info('stopped');
+    await this.log?.close();
+    this.emitStatus();
+  }
+
+  /** Re-reads config.json (after `config set` from the CLI) and applies it. */
+  async reload(): Promise<Config> {
+    return this.apply(await loadConfig(this.opts.dataDir));
+  }
+
+  // ---- RelayApi ----
+
+  async getStatus(): Promise<RelayStatus> {
+    const spool = this.requireSpool();
+    const age = await spool.oldestQueuedAge();
+    return {
+      ...spool.stats(),
+      state: this.state(),
+      sending: this.qm?.sending ?? 0,
+      oldestQueuedSeconds: age === null ? null : Math.floor(age / 1000),
+      lastError: this.qm?.lastError ?? null,
+      lastDelivery: this.qm?.lastDelivery ?? null,
+      listening: this.listening,
+    };
+  }
+
+  async listQueue(page: { offset?: number; limit?: number } = {}): Promise<{ items: QueueItem[]; total: number }> {
+    const spool = this.requireSpool();
+    const offset = page.offset ?? 0;
+    const limit = page.limit ?? 100;
+    const items: QueueItem[] = [];
+    let index = 0;
+    for await (const e of spool.entries()) {
+      if (index++ < offset) continue;
+      const state = await spool.load(e);
+      if (state) items.push(toItem(e, state));
+      if (items.length >= limit) break;
+    }
+    const s = spool.stats();
+    return { items, total: s.queued + s.failed };
+  }
+
+  async getMessage(id: string): Promise<MessageDetail> {
+    const spool = this.requireSpool();
+    const { entry, state } = await this.findMessage(id);
+    return { ...toItem(entry, state), headers: await readHeaders(spool.contentPath(id)) };
+  }
+
+  async retry(id: string): Promise<void> {
+    await this.withMessage(id, async (entry, state) => {
+      const now = Date.now();
+      for (const r of state.rcpts) {
+        if (r.st === 'd' || r.st === 'q' || (entry.kind === 'failed' && r.st === 'f')) {
+          r.st = r.st === 'f' ? 'd' : r.st;
+          r.next = now;
+        }
+      }
+      await this.requireSpool().update(entry, state);
+      this.log.info(`id=${id} retry requested by the user`);
+    });
+    this.qm?.unblock();
+  }
+
+  async retryAll(): Promise<number> {
+    const queued = this.requireSpool().stats().queued;
+    this.log.info(`retry of all ${queued} waiting messages requested by the user`);
+    this.qm?.flush();
+    return queued;
+  }
+
+  async deleteMessage(id: string): Promise<void> {
+    await this.withMessage(id, async (entry) => {
+      await this.requireSpool().remove(entry);
+      this.log.info(`id=${id} deleted by the user`);
+    });
+    this.statusChanged();
+  }
+
+  async pause(): Promise<void> {
+    this.requireRunning().pause();
+    this.log.info('delivery paused by the user');
+  }
+
+  async resume(): Promise<void> {
+    this.requireRunning().resume();
+    this.log.info('delivery resumed by the user');
+  }
+
+  async getConfig(): Promise<Config> {
+    return structuredClone(this.config);
+  }
+
+  async setConfig(input: ConfigInput): Promise<Config> {
+    let config: Config;
+    try {
+      config = await saveConfig(this.opts.dataDir, input);
+    } catch (e) {
+      if (e instanceof ConfigError) throw new RelayError('invalid', e.message);
+      throw e;
+    }
+    this.log.info('configuration changed');
+    return this.apply(config);
+  }
+
+  async setPassword(password: string): Promise<void> {
+    const account = this.passwordAccount();
+    await this.opts.credentials.set(account, password);
+    this.log.redact(password);
+    this.log.info(`password for ${account} stored in the OS keychain`);
+    this.qm?.renewTransport();
+  }
+
+  async deletePassword(): Promise<boolean> {
+    const account = this.passwordAccount();
+    const deleted = await this.opts.credentials.delete(account);
+    if (deleted) this.log.info(`password for ${account} removed from the OS keychain`);
+    this.qm?.renewTransport();
+    return deleted;
+  }
+
+  async testConnection(): Promise<TestConnectionResult> {
+    const c = this.config.smarthost;
+    const target = `${c.host}:${c.port} (${c.security}${c.auth.method === 'password' ? `, AUTH as ${c.auth.username}` : ''})`;
+    const made = await this.makeTransport();
+    if (!('send' in made)) return { ok: false, target, message: made.reason };
+    try {
+      await made.verify();
+      return { ok: true, target, message: 'connected, TLS and authentication accepted' };
+    } catch (e) {
+      const err = e as Error & { response?: string };
+      return { ok: false, target, message: err.response || err.message };
+    } finally {
+      await made.close();
+    }
+  }
+
+  async sendTest(to: string): Promise<{ id: string }> {
+    const spool = this.requireSpool();
+    const hostname = this.opts.hostname || os.hostname();
+    const from = this.config.smarthost.auth.username.includes('@') ? this.config.smarthost.auth.username : `smtp-relay@${hostname}`;
+    const ingest = await spool.beginIngest();
+    const subject = 'SMTP Relay Tray test message';
+    const text = [
+      `From: SMTP Relay Tray <${from}>`, `To: <${to}>`, `Subject: ${subject}`, `Date: ${rfc5322Date(new Date())}`,
+      `Message-ID: <${ingest.id}@${hostname}>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '',
+      `This test message was sent by SMTP Relay Tray on ${hostname} through ${this.config.smarthost.host || '(no smarthost)'}.`,
+      'If you can read it, applications on that server can send mail through the relay.', '',
+    ].join('\r\n');
+    try {
+      await ingest.write(Buffer.from(text));
+      await ingest.commit({ from, to: [to], client: { ip: '127.0.0.1', helo: 'send-test' }, subject });
+    } catch (e) {
+      await ingest.abort();
+      throw e;
+    }
+    this.log.info(`id=${ingest.id} from=<${from}> size=${Buffer.byteLength(text)} nrcpt=1 client=send-test status=queued`);
+    this.qm?.wake();
+    this.statusChanged();
+    return { id: ingest.id };
+  }
+
+  onStatus(listener: (status: RelayStatus) => void): () => void {
+    this.events.on('status', listener);
+    return () => this.events.off('status', listener);
+  }
+
+  // ---- internals ----
+
+  private state(): RelayState {
+    if (!this.qm) return 'stopped';
+    if (this.qm.blocked) return this.qm.blocked.state;
+    return this.qm.paused ? 'paused' : 'running';
+  }
+
+  private async apply(config: Config): Promise<Config> {
+    const listenChanged = JSON.stringify(config.listen) !== JSON.stringify(this.config.listen);
+    this.config = config;
+    if (this.qm) {
+      this.qm.configure(parseSchedule(config.delivery.retrySchedule), config.smarthost.maxConnections);
+      if (listenChanged) {
+        await this.receiver?.close();
+        this.listening = null;
+        await this.startReceiver();
+      }
+    }
+    this.statusChanged();
+    return structuredClone(config);
+  }
+
+  private async startReceiver(): Promise<{ host: string; port: number }> {
+    const receiver = new Receiver({
+      listen: this.config.listen, spool: this.requireSpool(), log: this.log, hostname: this.opts.hostname,
+      onQueued: () => { this.qm?.wake(); this.statusChanged(); },
+    });
+    let addr;
+    try {
+      addr = await receiver.listen();
+    } catch (e) {
+      throw listenError(e as NodeJS.ErrnoException, this.config.listen);
+    }
+    this.receiver = receiver;
+    this.listening = `${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
+    this.log.info(`listener ready on ${this.listening}`);
+    return addr;
+  }
+
+  private async makeTransport(): Promise<DeliveryTransport | Blocked> {
+    const c = this.config;
+    const unconfigured = (reason: string): Blocked => ({ state: 'unconfigured', reason });
+    if (c.delivery.mode !== 'smarthost') return unconfigured('direct MX delivery (delivery.mode "mx") is not available in this version; set delivery.mode to "smarthost"');
+    if (!c.smarthost.host) return unconfigured('no smarthost configured: set smarthost.host in the settings window or with `smtp-relay config set smarthost.host HOST`');
+    if (c.smarthost.auth.method.startsWith('oauth2')) return unconfigured(`smarthost.auth.method "${c.smarthost.auth.method}" is not available in this version; use "password" or "none"`);
+    let password: string | null = null;
+    if (c.smarthost.auth.method === 'password') {
+      try {
+        password = (await resolveSmarthostPassword(c, this.opts.credentials, this.opts.env))?.password ?? null;
+      } catch (e) {
+        return unconfigured((e as Error).message);
+      }
+      if (!password) return unconfigured(`no password stored for ${smarthostAccount(c)}: run \`smtp-relay password set\` or enter it in the settings window`);
+      this.log.redact(password);
+    }
+    try {
+      return this.opts.makeTransport ? this.opts.makeTransport(c, password) : new SmarthostTransport(c, password);
+    } catch (e) {
+      return unconfigured((e as Error).message);
+    }
+  }
+
+  private passwordAccount(): string {
+    if (!this.config.smarthost.host || !this.config.smarthost.auth.username) {
+      throw new RelayError('invalid', 'set smarthost.host and smarthost.auth.username before storing a password');
+    }
+    return smarthostAccount(this.config);
+  }
+
+  private async findMessage(id: string): Promise<{ entry: Entry; state: MessageState }> {
+    const spool = this.requireSpool();
+    const entry = await spool.find(id);
+    const state = entry && (await spool.load(entry));
+    if (!entry || !state) throw new RelayError('not-found', `no message ${id} in the queue`);
+    return { entry, state };
+  }
+
+  /** Runs a change on one message while the queue manager is kept off it. */
+  private async withMessage(id: string, change: (entry: Entry, state: MessageState) => Promise<void>): Promise<void> {
+    if (this.qm?.isActive(id) || this.claimed.has(id)) throw new RelayError('busy', `message ${id} is being delivered right now; try again in a moment`);
+    this.claimed.add(id);
+    try {
+      const { entry, state } = await this.findMessage(id);
+      await change(entry, state);
+    } finally {
+      this.claimed.delete(id);
+    }
+    this.statusChanged();
+  }
+
+  private requireSpool(): Spool {
+    if (!this.spool) throw new RelayError('unavailable', 'the relay is not open');
+    return this.spool;
+  }
+
+  private requireRunning(): QueueManager {
+    if (!this.qm) throw new RelayError('unavailable', 'the relay is not running; start it with `smtp-relay run` or the tray app');
+    return this.qm;
+  }
+
+  /** Coalesces bursts of changes into one status event per 100 ms. */
+  private statusChanged(): void {
+    if (this.statusTimer || this.events.listenerCount('status') === 0) return;
+    this.statusTimer = setTimeout(() => {
+      this.statusTimer = null;
+      this.emitStatus();
+    }, 100);
+  }
+
+  private emitStatus(): void {
+    if (this.events.listenerCount('status') === 0) return;
+    if (!this.spool) {
+      this.events.emit('status', stoppedStatus());
+      return;
+    }
+    void this.getStatus().then((s) => this.events.emit('status', s), () => {});
+  }
+}
+
+export function stoppedStatus(): RelayStatus {
+  return {
+    state: 'stopped', queued: 0, deferred: 0, failed: 0, corrupt: 0, sending: 0, oldestQueuedSeconds: null,
+    lastError: null, lastDelivery: null, listening: null,
+  };
+}
+
+function listenError(e: NodeJS.ErrnoException, listen: Config['listen']): Error {
+  const where = `${listen.host}:${listen.port}`;
+  if (e.code === 'EADDRINUSE') {
+    return new Error(`cannot listen on ${where}: the port is already in use by another program (often the IIS SMTP service or another mail server); stop that program or choose another port with listen.port`);
+  }
+  if (e.code === 'EACCES') {
+    return new Error(`cannot listen on ${where}: permission denied (ports below 1024 need administrator rights on Linux; choose listen.port above 1024 or run with the needed rights)`);
+  }
+  if (e.code === 'EADDRNOTAVAIL') return new Error(`cannot listen on ${where}: no network interface of this computer has the address ${listen.host} (listen.host)`);
+  return new Error(`cannot listen on ${where}: ${e.message}`);
+}
+
+function toItem(e: Entry, state: MessageState): QueueItem {
+  const recipients: RecipientView[] = state.rcpts.map((r) => ({
+    address: r.a,
+    status: ({ q: 'queued', d: 'deferred', s: 'sent', f: 'failed' } as const)[r.st],
+    attempts: r.n,
+    nextAttempt: r.st === 'q' || r.st === 'd' ? r.next : null,
+    lastAttempt: r.at ?? null,
+    lastReply: r.resp ?? null,
+    relay: r.relay ?? null,
+  }));
+  const pending = recipients.filter((r) => r.nextAttempt !== null).map((r) => r.nextAttempt as number);
+  const attempts = Math.max(0, ...state.rcpts.map((r) => r.n));
+  return {
+    id: state.id,
+    status: e.kind === 'failed' ? 'failed' : attempts > 0 ? 'deferred' : 'queued',
+    from: state.from, subject: state.subject, size: state.size, created: state.created, attempts,
+    nextAttempt: pending.length ? Math.min(...pending) : null,
+    recipients,
+  };
+}
+
+/** The header section of a stored message (at most 64 KB). */
+async function readHeaders(file: string): Promise<string> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(65_536);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const text = buf.subarray(0, bytesRead).toString('utf8');
+    const end = text.search(/\r?\n\r?\n/);
+    return end >= 0 ? text.slice(0, end) : text;
+  } finally {
+    await fh.close();
+  }
+}

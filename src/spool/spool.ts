@@ -1,0 +1,343 @@
+// The durable queue: the only thing receive/ and deliver/ share (Postfix's queue directory).
+// Every state change is "write the new generation to tmp/, fsync, rename into place, fsync the
+// directory, then unlink the old one"; recover.ts settles whatever a crash left between two steps.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { renameRetry, syncDir } from './fsync.js';
+import { dirNames, moveToCorrupt, spoolPaths, type SpoolPaths } from './layout.js';
+import { acquireLock } from './lock.js';
+import {
+  bucketOf, bucketStart, failedName, idTime, isBucket, newId, parseFailedName, parseQueueName, queueName,
+  type QueueName,
+} from './names.js';
+import { recoverSpool, type SpoolCounts } from './recover.js';
+import {
+  attemptsOf, isTerminal, nextDue, parseState, serializeState, STATE_VERSION, type MessageState,
+} from './state.js';
+
+export type { SpoolCounts } from './recover.js';
+export { spoolPaths, type SpoolPaths } from './layout.js';
+
+export const SPOOL_FORMAT = 1;
+
+
+
+/** Where one message's state file is now. */
+export type Entry =
+  | QueueEntry
+  | { kind: 'failed'; dir: string; name: string; id: string; gen: number };
+export type QueueEntry = { kind: 'queue'; dir: string; name: string } & QueueName;
+
+export function entryPath(e: Entry): string {
+  return path.join(e.dir, e.name);
+}
+
+export interface NewMessage {
+  from: string;
+  to: string[];
+  client: { ip: string; helo: string };
+  subject: string;
+}
+
+/** A message being received: content goes straight to msg/<id>.eml; it exists for the queue only once
+ *  commit() has renamed its state file into q/. Until then a crash leaves an orphan that start-up removes. */
+export class Ingest {
+  private size = 0;
+  private closed = false;
+
+  constructor(readonly id: string, readonly file: string, private readonly fh: fs.FileHandle, private readonly spool: Spool) {}
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.size += chunk.length;
+    await this.fh.write(chunk);
+  }
+
+  /** fsyncs the content, writes and commits the state; after it resolves the message is safe (send 250). */
+  async commit(msg: NewMessage): Promise<string> {
+    await this.fh.sync();
+    await this.closeFile();
+    const now = Date.now();
+    const state: MessageState = {
+      v: STATE_VERSION, id: this.id, created: idTime(this.id), from: msg.from, size: this.size, client: msg.client,
+      subject: msg.subject.slice(0, 200), gen: 1, end: true,
+      rcpts: msg.to.map((a) => ({ a, st: 'q', n: 0, next: now })),
+    };
+    try {
+      await this.spool.commitNew(state);
+    } catch (e) {
+      await fs.rm(this.file, { force: true });
+      throw e;
+    }
+    return this.id;
+  }
+
+  /** Drops a message that will not be acknowledged (client gone, too big, loop, write error). */
+  async abort(): Promise<void> {
+    await this.closeFile().catch(() => {});
+    await fs.rm(this.file, { force: true });
+  }
+
+  private async closeFile(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.close();
+  }
+}
+
+export class Spool {
+  readonly paths: SpoolPaths;
+  private readonly counts: SpoolCounts;
+  /** Id of the oldest queued message, or null when it must be looked up again. */
+  private oldest: string | null | undefined;
+  private knownBuckets = new Set<string>();
+
+  private constructor(root: string, counts: SpoolCounts & { oldest: string | null }, private readonly unlock: () => Promise<void>) {
+    this.paths = spoolPaths(root);
+    const { oldest, ...rest } = counts;
+    this.counts = rest;
+    this.oldest = oldest;
+  }
+
+  /** Takes the lock, checks the format, recovers from any crash; the spool is then ready for SMTP. */
+  static async open(root: string): Promise<Spool> {
+    const p = spoolPaths(root);
+    await fs.mkdir(root, { recursive: true });
+    const unlock = await acquireLock(p.lock);
+    try {
+      await ensureFormat(p);
+      const counts = await recoverSpool(p);
+      return new Spool(root, counts, unlock);
+    } catch (e) {
+      await unlock();
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.unlock();
+  }
+
+  stats(): SpoolCounts {
+    return { ...this.counts };
+  }
+
+  async beginIngest(): Promise<Ingest> {
+    const id = newId();
+    const file = path.join(this.paths.msg, `${id}.eml`);
+    const fh = await fs.open(file, 'wx', 0o600);
+    return new Ingest(id, file, fh, this);
+  }
+
+  /** @internal the commit point of a new message. */
+  async commitNew(state: MessageState): Promise<void> {
+    const tmp = await this.writeTmp(state);
+    // The content's directory entry must be durable before the state that points at it.
+    await syncDir(this.paths.msg);
+    await this.place(tmp, this.queueEntryFor(state));
+    this.counts.queued++;
+    if (this.oldest === null && this.counts.queued === 1) this.oldest = state.id;
+  }
+
+  /** Reads an entry's state; an unreadable one is moved to corrupt/ and null returned. */
+  async load(e: Entry): Promise<MessageState | null> {
+    let text: string;
+    try {
+      text = await fs.readFile(entryPath(e), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // moved on since it was listed
+      throw err;
+    }
+    try {
+      const state = parseState(text);
+      if (state.id !== e.id || state.gen !== e.gen) throw new Error('state file does not match its name');
+      return state;
+    } catch (err) {
+      await this.moveToCorrupt(e, (err as Error).message);
+      return null;
+    }
+  }
+
+  contentPath(id: string): string {
+    return path.join(this.paths.msg, `${id}.eml`);
+  }
+
+  /**
+   * Records a new state for a message: back into q/ when recipients remain, into failed/ when it ended
+   * with a permanent failure, and gone (content too) when every recipient was accepted.
+   * Returns the new entry, or null when the message is done.
+   */
+  async update(e: Entry, state: MessageState): Promise<Entry | null> {
+    state.gen = e.gen + 1;
+    if (isTerminal(state) && state.rcpts.every((r) => r.st === 's')) {
+      await fs.rm(entryPath(e), { force: true }); // commit point of "delivered"
+      await syncDir(e.dir);
+      await fs.rm(this.contentPath(state.id), { force: true });
+      this.forget(e);
+      return null;
+    }
+    const next: Entry = isTerminal(state)
+      ? { kind: 'failed', dir: this.paths.failed, name: failedName(state), id: state.id, gen: state.gen }
+      : this.queueEntryFor(state);
+    await this.place(await this.writeTmp(state), next);
+    await fs.rm(entryPath(e), { force: true });
+    const wasOldest = this.oldest === e.id;
+    this.forget(e);
+    if (next.kind === 'failed') this.counts.failed++;
+    else {
+      this.counts.queued++;
+      if (next.attempts > 0) this.counts.deferred++;
+      if (wasOldest || (this.oldest === null && this.counts.queued === 1)) this.oldest = next.id;
+    }
+    return next;
+  }
+
+  /** Removes a message and its content for good (the user's Delete). */
+  async remove(e: Entry): Promise<void> {
+    await fs.rm(entryPath(e), { force: true });
+    await syncDir(e.dir);
+    await fs.rm(this.contentPath(e.id), { force: true });
+    this.forget(e);
+  }
+
+  /**
+   * Streams the queue entries that are due at `now`, oldest bucket first, calling visit for each; visit
+   * may wait (for a free delivery slot). Returns the earliest due time seen among entries not yet due.
+   * Only names are read, so a pass costs memory for one directory handle, whatever the queue length.
+   */
+  async scanDue(now: number, visit: (e: Entry) => Promise<void>): Promise<number> {
+    let nextDue = Infinity;
+    for (const bucket of await this.buckets()) {
+      const start = bucketStart(bucket);
+      if (start > now) {
+        nextDue = Math.min(nextDue, start);
+        break;
+      }
+      const dir = path.join(this.paths.q, bucket);
+      let seen = 0;
+      for await (const e of this.queueEntries(dir)) {
+        seen++;
+        if (e.due > now) nextDue = Math.min(nextDue, e.due);
+        else await visit(e);
+      }
+      if (seen === 0 && start + 2 * 15 * 60_000 < now) await this.dropBucket(bucket);
+    }
+    return nextDue;
+  }
+
+  /** Every entry, queue first then failed; for listing and lookups by id (names only). */
+  async *entries(): AsyncGenerator<Entry> {
+    for (const bucket of await this.buckets()) yield* this.queueEntries(path.join(this.paths.q, bucket));
+    yield* failedEntries(this.paths.failed);
+  }
+
+  async find(id: string): Promise<Entry | null> {
+    for await (const e of this.entries()) if (e.id === id) return e;
+    return null;
+  }
+
+  /** Age in ms of the oldest message still waiting, or null when none waits. */
+  async oldestQueuedAge(now = Date.now()): Promise<number | null> {
+    if (this.counts.queued === 0) return null;
+    if (!this.oldest) {
+      let min: string | null = null;
+      for (const bucket of await this.buckets()) {
+        for await (const e of this.queueEntries(path.join(this.paths.q, bucket))) if (min === null || e.id < min) min = e.id;
+      }
+      this.oldest = min;
+    }
+    return this.oldest ? Math.max(0, now - idTime(this.oldest)) : null;
+  }
+
+  private queueEntryFor(state: MessageState): QueueEntry {
+    const due = nextDue(state);
+    const bucket = bucketOf(due);
+    return {
+      kind: 'queue', dir: path.join(this.paths.q, bucket), id: state.id, gen: state.gen, due,
+      attempts: attemptsOf(state), name: queueName({ due, id: state.id, gen: state.gen, attempts: attemptsOf(state) }),
+    };
+  }
+
+  private async writeTmp(state: MessageState): Promise<string> {
+    const tmp = path.join(this.paths.tmp, `${state.id}_${state.gen}.json`);
+    const fh = await fs.open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(serializeState(state));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    return tmp;
+  }
+
+  private async place(tmp: string, e: Entry): Promise<void> {
+    if (e.kind === 'queue') await this.ensureBucket(path.basename(e.dir));
+    await renameRetry(tmp, entryPath(e));
+    await syncDir(e.dir);
+  }
+
+  private async ensureBucket(bucket: string): Promise<void> {
+    if (this.knownBuckets.has(bucket)) return;
+    try {
+      await fs.mkdir(path.join(this.paths.q, bucket));
+      await syncDir(this.paths.q);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    this.knownBuckets.add(bucket);
+  }
+
+  private async dropBucket(bucket: string): Promise<void> {
+    this.knownBuckets.delete(bucket);
+    await fs.rmdir(path.join(this.paths.q, bucket)).catch(() => {}); // not empty after all: keep it
+  }
+
+  private forget(e: Entry): void {
+    if (e.kind === 'failed') {
+      this.counts.failed--;
+      return;
+    }
+    this.counts.queued--;
+    if (e.attempts > 0) this.counts.deferred--;
+    if (this.oldest === e.id) this.oldest = null;
+  }
+
+  private async moveToCorrupt(e: Entry, reason: string): Promise<void> {
+    await moveToCorrupt(this.paths, entryPath(e), e.id, reason);
+    this.forget(e);
+    this.counts.corrupt++;
+  }
+
+  private async buckets(): Promise<string[]> {
+    return (await fs.readdir(this.paths.q)).filter(isBucket).sort();
+  }
+
+  private async *queueEntries(dir: string): AsyncGenerator<QueueEntry> {
+    for await (const name of dirNames(dir)) {
+      const q = parseQueueName(name);
+      if (q) yield { kind: 'queue', dir, name, ...q };
+    }
+  }
+}
+
+async function* failedEntries(dir: string): AsyncGenerator<Entry> {
+  for await (const name of dirNames(dir)) {
+    const f = parseFailedName(name);
+    if (f) yield { kind: 'failed', dir, name, ...f };
+  }
+}
+
+async function ensureFormat(p: SpoolPaths): Promise<void> {
+  for (const dir of [p.tmp, p.msg, p.q, p.failed, p.corrupt]) await fs.mkdir(dir, { recursive: true });
+  let format: number;
+  try {
+    format = (JSON.parse(await fs.readFile(p.format, 'utf8')) as { format: number }).format;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${p.format} is unreadable: ${(e as Error).message}`);
+    await fs.writeFile(p.format, JSON.stringify({ format: SPOOL_FORMAT }) + '\n');
+    await syncDir(p.root);
+    return;
+  }
+  if (format !== SPOOL_FORMAT) {
+    throw new Error(`the spool in ${p.root} has format ${format}, written by a ${format > SPOOL_FORMAT ? 'newer' : 'different'} release (this one uses ${SPOOL_FORMAT}); nothing was changed`);
+  }
+}
