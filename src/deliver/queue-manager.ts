@@ -270,13 +270,12 @@ export class QueueManager {
 
   private sleepUntil(t: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, Math.min(t - Date.now(), 30_000)));
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        self.wakeUp = null;
+        this.wakeUp = null;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, Math.max(0, Math.min(t - Date.now(), 30_000)));
       this.wakeUp = done;
     });
   }

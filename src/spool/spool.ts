@@ -332,7 +332,7 @@ async function ensureFormat(p: SpoolPaths): Promise<void> {
   try {
     format = (JSON.parse(await fs.readFile(p.format, 'utf8')) as { format: number }).format;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${p.format} is unreadable: ${(e as Error).message}`);
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${p.format} is unreadable: ${(e as Error).message}`, { cause: e });
     await fs.writeFile(p.format, JSON.stringify({ format: SPOOL_FORMAT }) + '\n');
     await syncDir(p.root);
     return;

@@ -1,0 +1,164 @@
+// The outbound side in smarthost mode: one nodemailer SMTP pool to the configured relay. It sends a
+// spooled message as is and reports the result per recipient (classify.ts); it never retries, the
+// spool owns every retry.
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import tls from 'node:tls';
+import nodemailer, { type NodemailerError, type SMTPPoolOptions, type SMTPPoolSentMessageInfo, type Transporter } from 'nodemailer';
+import type { SMTPConnectionCustomAuthContext } from 'nodemailer/lib/smtp-connection';
+import { ConfigError, type Config } from '../config/schema.js';
+import { outcomeOfError, outcomeOfSuccess, type Attempt } from './classify.js';
+import type { AttemptOutcome } from './outcome.js';
+
+const POOL_GAVE_UP = 'Reached maximum number of retries after connection was closed';
+
+export interface Envelope {
+  /** '' for the null sender: MAIL FROM:<> (bounces). */
+  from: string;
+  to: string[];
+}
+
+export class SmarthostTransport {
+  private readonly pool: Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
+  private readonly relay: string;
+  private readonly missingPassword: NodemailerError | null;
+
+  constructor(config: Config, private readonly password: string | null) {
+    const { host, port, auth } = config.smarthost;
+    this.relay = `${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
+    this.missingPassword = auth.method === 'password' && !password
+      ? Object.assign(new Error(`no password is stored for ${auth.username} on ${host}; set it in the settings window or with "smtp-relay password set"`), { code: 'EAUTH' })
+      : null;
+    this.pool = nodemailer.createTransport(poolOptions(config, password));
+  }
+
+  /**
+   * One attempt to hand the message in `rawPath` (RFC 5322 bytes, sent unchanged) to the smarthost.
+   * SMTP and network failures come back as the outcome; only local problems (an unreadable spool
+   * file) reject.
+   */
+  async send(envelope: Envelope, rawPath: string, size?: number): Promise<AttemptOutcome> {
+    const attempt: Attempt = { recipients: envelope.to, relay: this.relay, bodySent: false };
+    if (this.missingPassword) return outcomeOfError(attempt, this.missingPassword);
+    // Our own stream rather than raw:{path}: its 'end' is how we tell a reply lost after the final
+    // dot (maybe delivered) from one lost earlier, which nodemailer reports identically.
+    const body = (await open(rawPath, 'r')).createReadStream();
+    body.once('end', () => { attempt.bodySent = true; });
+    try {
+      const info = await this.pool.sendMail({ envelope: { from: envelope.from, to: envelope.to, size }, raw: body });
+      return this.hidePassword(outcomeOfSuccess(attempt, info));
+    } catch (err) {
+      const e = err as NodemailerError;
+      // Reading the spool file failed: ours to report, not the destination's.
+      if (e.code === 'ESTREAM') throw e;
+      // maxRequeues 0 turns "closed before the message went out" into this, which reads as if we gave up.
+      if (e.message === POOL_GAVE_UP) e.message = 'the connection closed before the message could be sent';
+      return this.hidePassword(outcomeOfError(attempt, e));
+    } finally {
+      // Closes the file also when no connection was made and nothing read it.
+      body.destroy();
+    }
+  }
+
+  /** Connects, starts TLS and logs in as configured; rejects with nodemailer's error. */
+  async verify(): Promise<void> {
+    if (this.missingPassword) throw this.missingPassword;
+    try {
+      await this.pool.verify();
+    } catch (err) {
+      const e = err as NodemailerError;
+      e.message = this.hide(e.message);
+      if (e.response) e.response = this.hide(e.response);
+      throw e;
+    }
+  }
+
+  /** Closes idle connections now and busy ones after their current message. */
+  close(): void {
+    this.pool.close();
+  }
+
+  // In case a server echoes what it was sent: the password must not reach the spool, the UI or a log.
+  private hide(text: string): string {
+    return this.password ? text.replaceAll(this.password, '********') : text;
+  }
+
+  private hidePassword(outcome: AttemptOutcome): AttemptOutcome {
+    for (const r of outcome.recipients) r.response = this.hide(r.response);
+    return outcome;
+  }
+}
+
+function poolOptions(config: Config, password: string | null): SMTPPoolOptions & { pool: true } {
+  const { host, port, security, verifyCertificate, caFile, maxConnections, auth } = config.smarthost;
+  const withPassword = auth.method === 'password';
+  return {
+    pool: true,
+    host,
+    port,
+    maxConnections,
+    maxMessages: 100,
+    // The spool owns every retry; a pool requeue could also resend a message whose reply was lost.
+    maxRequeues: 0,
+    name: config.delivery.heloName || os.hostname(),
+    connectionTimeout: 30_000,
+    greetingTimeout: 30_000,
+    socketTimeout: 10 * 60_000,
+    logger: false,
+    debug: false,
+    secure: security === 'tls',
+    // STARTTLS is then sent even when not advertised, and its refusal fails the attempt (ETLS).
+    requireTLS: security === 'starttls',
+    // STARTTLS refused: go on in plaintext (nodemailer then skips AUTH). A failed handshake still fails.
+    opportunisticTLS: security === 'opportunistic',
+    ignoreTLS: security === 'none',
+    // nodemailer has no address-family option, but keeps only the resolved addresses of the
+    // family of localAddress; binding to the wildcard address of a family therefore selects it.
+    localAddress: { auto: undefined, ipv4: '0.0.0.0', ipv6: '::' }[config.delivery.ipFamily],
+    tls: {
+      rejectUnauthorized: verifyCertificate,
+      // Never an IP: Node verifies against `host` then, and SNI must not carry an address (RFC 6066).
+      servername: net.isIP(host) ? undefined : host,
+      ca: caFile ? [...tls.rootCertificates, readCaFile(caFile)] : undefined,
+    },
+    auth: withPassword ? { user: auth.username, pass: password ?? undefined, method: auth.mechanism === 'auto' ? undefined : auth.mechanism } : undefined,
+    // Without a method nodemailer takes PLAIN whenever offered; this handler runs in its place.
+    customAuth: withPassword && auth.mechanism === 'auto' ? { PLAIN: loginFirst } : undefined,
+  };
+}
+
+function readCaFile(file: string): string {
+  try {
+    const pem = readFileSync(file, 'utf8');
+    new X509Certificate(pem); // fails now, naming the setting, rather than at every connection
+    return pem;
+  } catch (e) {
+    const reason = `cannot use "${file}" as a PEM certificate file: ${(e as Error).message}`;
+    throw new ConfigError(`smarthost.caFile: ${reason}`, [{ path: 'smarthost.caFile', message: reason }]);
+  }
+}
+
+/**
+ * mechanism "auto": LOGIN when the server offers it, else PLAIN. Microsoft 365 lists PLAIN but rejects
+ * it while LOGIN works; elsewhere the two are equivalent. nodemailer calls this only when it picked
+ * PLAIN, so a server offering just LOGIN or CRAM-MD5 gets nodemailer's own implementation.
+ */
+async function loginFirst({ auth, authMethods, sendCommand }: SMTPConnectionCustomAuthContext): Promise<void> {
+  const { user, pass } = auth.credentials;
+  const base64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+  const step = async (command: string, expected: number, mechanism: string) => {
+    const reply = await sendCommand(command);
+    // nodemailer adds the server's reply to this message and keeps it as err.response.
+    if (Number(reply.response.slice(0, 3)) !== expected) throw new Error(`AUTH ${mechanism} failed`);
+  };
+  if (authMethods.includes('LOGIN')) {
+    await step('AUTH LOGIN', 334, 'LOGIN');
+    await step(base64(user), 334, 'LOGIN');
+    await step(base64(pass), 235, 'LOGIN');
+  } else {
+    await step(`AUTH PLAIN ${base64(`\0${user}\0${pass}`)}`, 235, 'PLAIN');
+  }
+}

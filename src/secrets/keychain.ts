@@ -1,0 +1,47 @@
+// The OS keychain: Credential Manager on Windows, Keychain on macOS, the Secret Service on Linux.
+//
+// This uses AsyncEntry, which is what '@napi-rs/keyring/keytar' wraps, rather than the keytar
+// functions themselves: those cannot pass options, and without them the library silently falls back
+// on Linux from the Secret Service to the kernel keyring, which forgets the password at reboot (and,
+// where the kernel keyring is denied, makes get() answer null instead of failing).
+import { AsyncEntry } from '@napi-rs/keyring';
+import { KEYCHAIN_SERVICE, KeychainUnavailableError, type CredentialStore } from './credential-store.js';
+
+const ENTRY_OPTIONS = { linux: { store: 'secret-service' } } as const;
+
+export class KeychainStore implements CredentialStore {
+  async get(account: string): Promise<string | null> {
+    try {
+      return await entry(account).getPassword();
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+
+  async set(account: string, secret: string): Promise<void> {
+    try {
+      await entry(account).setPassword(secret);
+    } catch (error) {
+      throw unavailable(error, secret);
+    }
+  }
+
+  async delete(account: string): Promise<boolean> {
+    try {
+      return await entry(account).deletePassword();
+    } catch (error) {
+      throw unavailable(error);
+    }
+  }
+}
+
+function entry(account: string): AsyncEntry {
+  return new AsyncEntry(KEYCHAIN_SERVICE, account, ENTRY_OPTIONS);
+}
+
+/** Keeps only the platform's message; the native error object is dropped in case it echoes the secret. */
+function unavailable(error: unknown, secret?: string): KeychainUnavailableError {
+  let detail = error instanceof Error ? error.message : String(error);
+  if (secret) detail = detail.replaceAll(secret, '***');
+  return new KeychainUnavailableError(detail);
+}
