@@ -95,7 +95,7 @@ export class RelayService implements RelayApi {
     this.spool = null;
     if (this.statusTimer) clearTimeout(this.statusTimer);
     this.log?.info('stopped');
-    await this.log?.close();
+    this.log?.close();
     this.emitStatus();
   }
 

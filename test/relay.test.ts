@@ -181,6 +181,35 @@ describe('relay: client -> spool -> smarthost', () => {
     expect(leaks).toEqual([]);
   });
 
+  it('reuses pooled connections up to smarthost.maxConnections', async () => {
+    upstream = await startUpstream({ starttls: 'disabled' });
+    relay = await startRelay({ smarthost: { host: '127.0.0.1', port: upstream.port, security: 'none', maxConnections: 2 } });
+    relay.relay.pause();
+    const c = client(relay.port);
+    for (let i = 0; i < 8; i++) await c.sendMail({ envelope: { from: 'a@b.test', to: [`r${i}@d.test`] }, raw: message(20 + i) });
+    await relay.relay.resume();
+    await waitFor(() => upstream!.messages.length === 8, 10_000, 'eight deliveries');
+    const connections = upstream.commands.filter((cmd) => /^EHLO /i.test(cmd)).length;
+    expect(connections).toBeGreaterThanOrEqual(1);
+    expect(connections).toBeLessThanOrEqual(2);
+  });
+
+  it('pause holds delivery, resume releases it, and status events follow the queue', async () => {
+    upstream = await startUpstream({ starttls: 'disabled' });
+    relay = await startRelay({ smarthost: { host: '127.0.0.1', port: upstream.port, security: 'none' } });
+    const seen: string[] = [];
+    const off = relay.relay.onStatus((st) => seen.push(`${st.state}:${st.queued}`));
+    await relay.relay.pause();
+    await client(relay.port).sendMail({ envelope: { from: 'a@b.test', to: ['c@d.test'] }, raw: message(30) });
+    await waitFor(() => seen.includes('paused:1'), 5000, 'a paused status with one queued');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(upstream.messages).toEqual([]);
+    await relay.relay.resume();
+    await waitFor(() => upstream!.messages.length === 1, 5000, 'delivery after resume');
+    await waitFor(() => seen.at(-1) === 'running:0', 5000, 'a running status with an empty queue');
+    off();
+  });
+
   it('no smarthost configured: mail is accepted and waits, and the state says why', async () => {
     relay = await startRelay({});
     await client(relay.port).sendMail({ envelope: { from: 'a@b.test', to: ['c@d.test'] }, raw: message(7) });
@@ -199,6 +228,15 @@ describe('receive: access and limits', () => {
     const c = await RawSmtp.connect(relay.port);
     expect(await c.reply()).toMatch(/^554 5\.7\.1 .*Access denied: \[127\.0\.0\.1\] is not an allowed client/);
     c.close();
+  });
+
+  it('answers 421 to connections beyond maxClients', async () => {
+    relay = await startRelay({ listen: { maxClients: 2 } });
+    const held = [await RawSmtp.connect(relay.port), await RawSmtp.connect(relay.port)];
+    for (const h of held) expect(await h.reply()).toMatch(/^220 /);
+    const third = await RawSmtp.connect(relay.port);
+    expect(await third.reply()).toMatch(/^421 /);
+    for (const c of [...held, third]) c.close();
   });
 
   it('refuses recipients beyond maxRecipients with 452 4.5.3', async () => {
