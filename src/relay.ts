@@ -158,10 +158,22 @@ export class RelayService implements RelayApi {
   }
 
   async retryAll(): Promise<number> {
-    const queued = this.requireSpool().stats().queued;
-    this.log.info(`retry of all ${queued} waiting messages requested by the user`);
-    this.qm?.flush();
-    return queued;
+    const spool = this.requireSpool();
+    this.log.info(`retry of all ${spool.stats().queued} waiting messages requested by the user`);
+    if (this.qm) {
+      this.qm.flush(); // the running queue manager takes everything on its next pass
+      return spool.stats().queued;
+    }
+    // No relay running (CLI): make every waiting message due now, so it goes first at start.
+    const now = Date.now();
+    for await (const e of spool.entries()) {
+      if (e.kind !== 'queue' || e.due <= now) continue;
+      const state = await spool.load(e);
+      if (!state) continue;
+      for (const r of state.rcpts) if (r.st === 'q' || r.st === 'd') r.next = now;
+      await spool.update(e, state);
+    }
+    return spool.stats().queued;
   }
 
   async deleteMessage(id: string): Promise<void> {

@@ -119,6 +119,29 @@ describe('smtp-relay', () => {
     expect(await fs.readFile(path.join(dataDir, 'logs', 'relay.log'), 'utf8')).toMatch(/status=sent/);
   });
 
+  it('queue retry --all with no relay running makes waiting mail due at the next start', async () => {
+    const r = await run('send-test', '--to', 'offline@contoso.com');
+    expect(r.stdout).toMatch(/the relay is not running/);
+    const id = /queued as ([0-9a-z]{16})/.exec(r.stdout)?.[1] as string;
+    // Give it a far-off due time as a deferral would, then ask for everything now.
+    const spoolQ = path.join(dataDir, 'spool', 'q');
+    const [bucket] = await fs.readdir(spoolQ);
+    const [name] = (await fs.readdir(path.join(spoolQ, bucket as string))).filter((n) => n.includes(id));
+    const far = Date.now() + 86_400_000;
+    const state = JSON.parse(await fs.readFile(path.join(spoolQ, bucket as string, name as string), 'utf8'));
+    state.rcpts[0].next = far;
+    const { queueName, bucketOf } = await import('../src/spool/names.js');
+    await fs.mkdir(path.join(spoolQ, bucketOf(far)), { recursive: true });
+    await fs.writeFile(path.join(spoolQ, bucketOf(far), queueName({ due: far, id, gen: 1, attempts: 0 })), JSON.stringify(state));
+    await fs.rm(path.join(spoolQ, bucket as string, name as string));
+
+    const retry = await run('queue', 'retry', '--all');
+    expect(retry.stdout).toMatch(/1 messages will be tried now\n\(the relay is not running/);
+    const list = JSON.parse((await run('queue', 'list', '--json')).stdout);
+    expect(list.items[0].nextAttempt).toBeLessThanOrEqual(Date.now());
+    expect((await run('queue', 'delete', id)).code).toBe(0);
+  });
+
   it('usage errors exit with 2', async () => {
     expect((await run('queue', 'retry')).code).toBe(2);
     expect((await cli(['no-such-command'])).code).toBe(2);
