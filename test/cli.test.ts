@@ -77,7 +77,7 @@ describe('smtp-relay', () => {
     expect(upstream.messages.at(-1)?.authUser).toBe('jts@contoso.com');
     expect(upstream.messages.at(-1)?.raw.toString()).toMatch(/Subject: SMTP Relay Tray test message/);
     await waitFor(() => /status=sent/.test(relay!.output()), 5000, 'the delivery log line');
-    expect(relay.output()).toMatch(/id=[0-9a-z]{16} to=<admin@contoso\.com> relay=127\.0\.0\.1:\d+ delay=[\d.]+ delays=[\d.]+ attempts=1 status=sent \(250 /);
+    expect(relay.output()).toMatch(/id=[0-9a-z]{16} to=<admin@contoso\.com> relay=127\.0\.0\.1\[127\.0\.0\.1\]:\d+ delay=[\d.]+ delays=[\d.]+ attempts=1 status=sent \(250 /);
 
     const s = JSON.parse((await run('status', '--json')).stdout);
     expect(s).toMatchObject({ state: 'running', queued: 0, failed: 0, lastError: null });

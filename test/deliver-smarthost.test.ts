@@ -75,7 +75,7 @@ describe('TLS', () => {
     const t = transport(up.port, verifiedStarttls(), { delivery: { ipFamily: 'ipv4' } });
     const outcome = await t.send({ from: FROM, to: ['dev@contoso.com'] }, rawPath);
     expect(outcome.recipients).toEqual([{ address: 'dev@contoso.com', verdict: 'sent', code: 250, response: '250 OK: queued' }]);
-    expect(outcome.relay).toBe(`localhost:${up.port}`);
+    expect(outcome.relay).toBe(`localhost[127.0.0.1]:${up.port}`);
     expect(up.messages[0]?.secure).toBe(true);
   });
 
@@ -191,7 +191,7 @@ describe('replies', () => {
     });
     const outcome = await transport(up.port).send({ from: FROM, to: ['ok@contoso.com', 'soft@contoso.com', 'hard@contoso.com'] }, rawPath);
     expect(outcome).toEqual({
-      relay: `127.0.0.1:${up.port}`,
+      relay: `127.0.0.1[127.0.0.1]:${up.port}`,
       recipients: [
         { address: 'ok@contoso.com', verdict: 'sent', code: 250, response: '250 OK: queued' },
         { address: 'soft@contoso.com', verdict: 'deferred', code: 450, enhanced: '4.2.1', response: '450 4.2.1 Mailbox busy' },
@@ -266,17 +266,27 @@ describe('connections', () => {
   it('a refused connection defers, as a destination failure', async () => {
     const port = await closedPort();
     const outcome = await transport(port).send({ from: FROM, to: ['a@contoso.com', 'b@contoso.com'] }, rawPath);
-    expect(outcome).toMatchObject({ relay: `127.0.0.1:${port}`, destinationFailure: true });
+    expect(outcome).toMatchObject({ relay: `127.0.0.1[127.0.0.1]:${port}`, destinationFailure: true });
     expect(outcome.recipients.map((r) => r.verdict)).toEqual(['deferred', 'deferred']);
     expect(outcome.recipients[0]?.response).toMatch(/ECONNREFUSED/);
     expect(outcome.maybeDelivered).toBeUndefined();
   });
 
-  it('ipFamily ipv6 does not connect to an IPv4-only smarthost', async () => {
+  it('ipFamily chooses the address family when resolving the smarthost, and the relay names the address', async () => {
     const up = await upstream();
-    const outcome = await transport(up.port, {}, { delivery: { ipFamily: 'ipv6' } }).send({ from: FROM, to: ['a@contoso.com'] }, rawPath);
-    expect(outcome.destinationFailure).toBe(true);
-    expect(up.commands).toEqual([]);
+    const v4 = await transport(up.port, { host: 'localhost' }, { delivery: { ipFamily: 'ipv4' } }).send({ from: FROM, to: ['a@contoso.com'] }, rawPath);
+    expect(v4).toMatchObject({ relay: `localhost[127.0.0.1]:${up.port}`, recipients: [{ verdict: 'sent' }] });
+    // The upstream listens on 127.0.0.1 only: an IPv6 address (or none) must never reach it.
+    const v6 = await transport(up.port, { host: 'localhost' }, { delivery: { ipFamily: 'ipv6' } }).send({ from: FROM, to: ['a@contoso.com'] }, rawPath);
+    expect(v6.destinationFailure).toBe(true);
+    expect(v6.relay).not.toContain('127.0.0.1');
+    expect(up.messages).toHaveLength(1);
+  });
+
+  it('a name that does not resolve defers, as a destination failure', async () => {
+    const outcome = await transport(25, { host: 'no-such-host.invalid' }).send({ from: FROM, to: ['a@contoso.com'] }, rawPath);
+    expect(outcome).toMatchObject({ relay: 'no-such-host.invalid:25', destinationFailure: true });
+    expect(outcome.recipients[0]?.response).toMatch(/cannot resolve no-such-host\.invalid: (ENOTFOUND|EAI_AGAIN)/);
   });
 
   it('a connection closed before the greeting defers, as a destination failure', async () => {

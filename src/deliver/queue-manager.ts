@@ -117,10 +117,14 @@ export class QueueManager {
 
   /** Config or password changed: new deliveries use a new transport; ones in flight finish on the old. */
   renewTransport(): void {
+    this.retireTransport();
+    this.unblock();
+  }
+
+  private retireTransport(): void {
     const old = this.transport;
     this.transport = null;
     if (old) void Promise.allSettled([...this.active.values()]).then(() => old.close());
-    this.unblock();
   }
 
   /**
@@ -232,6 +236,7 @@ export class QueueManager {
     this.consecutiveFailures++;
     const wait = retryDelay(this.opts.schedule, this.consecutiveFailures);
     this.throttledUntil = Date.now() + wait;
+    this.retireTransport(); // the next attempt resolves the smarthost's name again
     this.opts.log.warn(`relay=${outcome.relay} unreachable (${outcome.recipients[0]?.response ?? 'no reply'}); next try in ${formatSeconds(wait)} s`);
   }
 

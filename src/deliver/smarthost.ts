@@ -2,6 +2,7 @@
 // spooled message as is and reports the result per recipient (classify.ts); it never retries, the
 // spool owns every retry.
 import { X509Certificate } from 'node:crypto';
+import dns from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import net from 'node:net';
@@ -21,18 +22,41 @@ export interface Envelope {
   to: string[];
 }
 
-export class SmarthostTransport {
-  private readonly pool: Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
-  private readonly relay: string;
-  private readonly missingPassword: NodemailerError | null;
+type Pool = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
 
-  constructor(config: Config, private readonly password: string | null) {
-    const { host, port, auth } = config.smarthost;
+export class SmarthostTransport {
+  private pool: Promise<Pool> | null = null;
+  /** "smtp.office365.com[52.96.1.2]:587" once resolved; the configured host:port before. */
+  private relay: string;
+  private readonly missingPassword: NodemailerError | null;
+  private readonly ca: string | undefined;
+
+  constructor(private readonly config: Config, private readonly password: string | null) {
+    const { host, port, auth, caFile } = config.smarthost;
     this.relay = `${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
     this.missingPassword = auth.method === 'password' && !password
       ? Object.assign(new Error(`no password is stored for ${auth.username} on ${host}; set it in the settings window or with "smtp-relay password set"`), { code: 'EAUTH' })
       : null;
-    this.pool = nodemailer.createTransport(poolOptions(config, password));
+    this.ca = caFile ? readCaFile(caFile) : undefined;
+  }
+
+  /**
+   * The pool, connected to one address of the smarthost that we resolve ourselves (honouring
+   * delivery.ipFamily), so the log can name the server actually used, as Postfix's relay=host[ip]:port
+   * does. The queue manager makes a new transport after a connection failure, which resolves again.
+   */
+  private connect(): Promise<Pool> {
+    this.pool ??= (async () => {
+      const { host, port } = this.config.smarthost;
+      const family = { auto: 0, ipv4: 4, ipv6: 6 }[this.config.delivery.ipFamily];
+      const address = net.isIP(host) ? host : (await dns.lookup(host, { family })).address;
+      this.relay = `${host}[${address}]:${port}`;
+      return nodemailer.createTransport(poolOptions(this.config, this.password, address, this.ca));
+    })().catch((e: NodeJS.ErrnoException) => {
+      this.pool = null;
+      throw Object.assign(new Error(`cannot resolve ${this.config.smarthost.host}: ${e.code ?? e.message}`), { code: 'EDNS' });
+    });
+    return this.pool;
   }
 
   /**
@@ -43,12 +67,19 @@ export class SmarthostTransport {
   async send(envelope: Envelope, rawPath: string, size?: number): Promise<AttemptOutcome> {
     const attempt: Attempt = { recipients: envelope.to, relay: this.relay, bodySent: false };
     if (this.missingPassword) return outcomeOfError(attempt, this.missingPassword);
+    let pool: Pool;
+    try {
+      pool = await this.connect();
+    } catch (err) {
+      return outcomeOfError(attempt, err as NodemailerError);
+    }
+    attempt.relay = this.relay;
     // Our own stream rather than raw:{path}: its 'end' is how we tell a reply lost after the final
     // dot (maybe delivered) from one lost earlier, which nodemailer reports identically.
     const body = (await open(rawPath, 'r')).createReadStream();
     body.once('end', () => { attempt.bodySent = true; });
     try {
-      const info = await this.pool.sendMail({ envelope: { from: envelope.from, to: envelope.to, size }, raw: body });
+      const info = await pool.sendMail({ envelope: { from: envelope.from, to: envelope.to, size }, raw: body });
       return this.hidePassword(outcomeOfSuccess(attempt, info));
     } catch (err) {
       const e = err as NodemailerError;
@@ -67,7 +98,7 @@ export class SmarthostTransport {
   async verify(): Promise<void> {
     if (this.missingPassword) throw this.missingPassword;
     try {
-      await this.pool.verify();
+      await (await this.connect()).verify();
     } catch (err) {
       const e = err as NodemailerError;
       e.message = this.hide(e.message);
@@ -78,7 +109,7 @@ export class SmarthostTransport {
 
   /** Closes idle connections now and busy ones after their current message. */
   close(): void {
-    this.pool.close();
+    void this.pool?.then((p) => p.close(), () => {});
   }
 
   // In case a server echoes what it was sent: the password must not reach the spool, the UI or a log.
@@ -92,12 +123,12 @@ export class SmarthostTransport {
   }
 }
 
-function poolOptions(config: Config, password: string | null): SMTPPoolOptions & { pool: true } {
-  const { host, port, security, verifyCertificate, caFile, maxConnections, auth } = config.smarthost;
+function poolOptions(config: Config, password: string | null, address: string, ca: string | undefined): SMTPPoolOptions & { pool: true } {
+  const { host, port, security, verifyCertificate, maxConnections, auth } = config.smarthost;
   const withPassword = auth.method === 'password';
   return {
     pool: true,
-    host,
+    host: address,
     port,
     maxConnections,
     maxMessages: 100,
@@ -115,14 +146,12 @@ function poolOptions(config: Config, password: string | null): SMTPPoolOptions &
     // STARTTLS refused: go on in plaintext (nodemailer then skips AUTH). A failed handshake still fails.
     opportunisticTLS: security === 'opportunistic',
     ignoreTLS: security === 'none',
-    // nodemailer has no address-family option, but keeps only the resolved addresses of the
-    // family of localAddress; binding to the wildcard address of a family therefore selects it.
-    localAddress: { auto: undefined, ipv4: '0.0.0.0', ipv6: '::' }[config.delivery.ipFamily],
     tls: {
       rejectUnauthorized: verifyCertificate,
-      // Never an IP: Node verifies against `host` then, and SNI must not carry an address (RFC 6066).
+      // The certificate is checked against the configured name, not the address we dialled. Never an IP
+      // here: SNI must not carry an address (RFC 6066), and Node then checks the IP itself.
       servername: net.isIP(host) ? undefined : host,
-      ca: caFile ? [...tls.rootCertificates, readCaFile(caFile)] : undefined,
+      ca: ca ? [...tls.rootCertificates, ca] : undefined,
     },
     auth: withPassword ? { user: auth.username, pass: password ?? undefined, method: auth.mechanism === 'auto' ? undefined : auth.mechanism } : undefined,
     // Without a method nodemailer takes PLAIN whenever offered; this handler runs in its place.
