@@ -2,17 +2,17 @@
 // open() gives the queue and config without the network (what the CLI needs when no relay runs);
 // start() adds the SMTP listener and delivery.
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type {
   MessageDetail, QueueItem, RecipientView, RelayApi, RelayState, RelayStatus, TestConnectionResult,
 } from './api/contract.js';
 import { RelayError } from './api/contract.js';
-import { parseSchedule } from './config/duration.js';
+import { parseDuration, parseSchedule } from './config/duration.js';
 import { ConfigError, type Config, type ConfigInput } from './config/schema.js';
 import { loadConfig, saveConfig } from './config/store.js';
-import { type Blocked, type DeliveryTransport, QueueManager } from './deliver/queue-manager.js';
+import { buildDsn, type DsnKind } from './deliver/dsn.js';
+import { type Blocked, type DeliveryTransport, QueueManager, type QueueSettings } from './deliver/queue-manager.js';
 import { SmarthostTransport } from './deliver/smarthost.js';
 import { MailLog } from './log/mail-log.js';
 import { Receiver } from './receive/server.js';
@@ -20,7 +20,7 @@ import type { CredentialStore } from './secrets/credential-store.js';
 import { resolveSmarthostPassword, smarthostAccount } from './secrets/smarthost-password.js';
 import { rfc5322Date } from './receive/headers.js';
 import { Spool, type Entry } from './spool/spool.js';
-import type { MessageState } from './spool/state.js';
+import type { MessageState, RecipientState } from './spool/state.js';
 
 export interface RelayServiceOptions {
   /** The data directory: config.json, spool/, logs/. */
@@ -66,14 +66,16 @@ export class RelayService implements RelayApi {
     const spool = this.spool as Spool;
     const stats = spool.stats();
     this.log.info(`starting: ${stats.queued} queued (${stats.deferred} deferred), ${stats.failed} failed, ${stats.corrupt} in corrupt/`);
-    this.qm = new QueueManager({
+    const qm = new QueueManager({
       spool, log: this.log,
-      schedule: parseSchedule(this.config.delivery.retrySchedule),
-      concurrency: this.config.smarthost.maxConnections,
+      ...queueSettings(this.config),
       transport: () => this.makeTransport(),
+      report: (kind, state, recipients) => this.report(kind, state, recipients),
       isClaimed: (id) => this.claimed.has(id),
       onChange: () => this.statusChanged(),
     });
+    this.qm = qm;
+    spool.onCommitted = (e) => qm.enqueueFresh(e);
     try {
       const addr = await this.startReceiver();
       this.qm.start();
@@ -139,7 +141,7 @@ export class RelayService implements RelayApi {
   async getMessage(id: string): Promise<MessageDetail> {
     const spool = this.requireSpool();
     const { entry, state } = await this.findMessage(id);
-    return { ...toItem(entry, state), headers: await readHeaders(spool.contentPath(id)) };
+    return { ...toItem(entry, state), headers: await spool.readHeaders(id) };
   }
 
   async retry(id: string): Promise<void> {
@@ -284,7 +286,7 @@ export class RelayService implements RelayApi {
     const listenChanged = JSON.stringify(config.listen) !== JSON.stringify(this.config.listen);
     this.config = config;
     if (this.qm) {
-      this.qm.configure(parseSchedule(config.delivery.retrySchedule), config.smarthost.maxConnections);
+      this.qm.configure(queueSettings(config));
       if (listenChanged) {
         await this.receiver?.close();
         this.listening = null;
@@ -333,6 +335,22 @@ export class RelayService implements RelayApi {
     } catch (e) {
       return unconfigured((e as Error).message);
     }
+  }
+
+  /** Queues a delivery status notification to the sender of `state`, through the same spool. */
+  private async report(kind: DsnKind, state: MessageState, recipients: RecipientState[]): Promise<void> {
+    const spool = this.requireSpool();
+    const hostname = this.opts.hostname || os.hostname();
+    const text = buildDsn({ kind, hostname, state, recipients, headers: await spool.readHeaders(state.id) });
+    const ingest = await spool.beginIngest();
+    try {
+      await ingest.write(Buffer.from(text));
+      await ingest.commit({ from: '', to: [state.from], client: { ip: '127.0.0.1', helo: 'dsn' }, subject: kind === 'failed' ? 'Undelivered Mail Returned to Sender' : 'Delayed Mail' });
+    } catch (e) {
+      await ingest.abort();
+      throw e;
+    }
+    this.log.info(`id=${state.id} sender ${kind === 'failed' ? 'non-delivery' : 'delay'} notification: ${ingest.id} to=<${state.from}> for ${recipients.map((r) => `<${r.a}>`).join(',')}`);
   }
 
   private passwordAccount(): string {
@@ -392,6 +410,15 @@ export class RelayService implements RelayApi {
   }
 }
 
+function queueSettings(c: Config): QueueSettings {
+  return {
+    schedule: parseSchedule(c.delivery.retrySchedule),
+    maxQueueTime: parseDuration(c.delivery.maxQueueTime),
+    delayWarningAfter: parseDuration(c.delivery.delayWarningAfter),
+    concurrency: c.smarthost.maxConnections,
+  };
+}
+
 export function stoppedStatus(): RelayStatus {
   return {
     state: 'stopped', queued: 0, deferred: 0, failed: 0, corrupt: 0, sending: 0, oldestQueuedSeconds: null,
@@ -430,18 +457,4 @@ function toItem(e: Entry, state: MessageState): QueueItem {
     nextAttempt: pending.length ? Math.min(...pending) : null,
     recipients,
   };
-}
-
-/** The header section of a stored message (at most 64 KB). */
-async function readHeaders(file: string): Promise<string> {
-  const fh = await fs.open(file, 'r');
-  try {
-    const buf = Buffer.alloc(65_536);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    const text = buf.subarray(0, bytesRead).toString('utf8');
-    const end = text.search(/\r?\n\r?\n/);
-    return end >= 0 ? text.slice(0, end) : text;
-  } finally {
-    await fh.close();
-  }
 }

@@ -138,9 +138,11 @@ describe('relay: client -> spool -> smarthost', () => {
     await client(relay.port).sendMail({ envelope: { from: 'a@b.test', to: ['busy@d.test'] }, raw: message(5) });
     const s = await waitFor(async () => {
       const st = await relay!.relay.getStatus();
-      return st.failed === 1 && st.deferred === 1 ? st : null;
-    }, 10_000, 'one failed, one deferred');
+      return st.failed === 1 && st.deferred === 1 && st.queued === 1 ? st : null;
+    }, 10_000, 'one failed, one deferred, the bounce delivered');
     expect(s.queued).toBe(1);
+    const bounces = upstream.messages.filter((m) => m.from === '');
+    expect(bounces.map((m) => m.to)).toEqual([['a@b.test']]);
     const { items } = await relay.relay.listQueue();
     const failed = items.find((m) => m.status === 'failed');
     expect(failed?.recipients[0]).toMatchObject({ address: 'gone@d.test', status: 'failed', lastReply: expect.stringMatching(/^550 5\.1\.1 User unknown/) });

@@ -57,3 +57,16 @@ export function formatSeconds(ms: number): string {
   const s = ms / 1000;
   return s < 10 ? s.toFixed(2).replace(/\.?0+$/, '') || '0' : String(Math.round(s));
 }
+
+/** Formats milliseconds in the config's own units, largest first: 432000000 -> "5d", 5400000 -> "1h30m". */
+export function formatDuration(ms: number): string {
+  let rest = Math.round(ms);
+  let out = '';
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (rest >= size) {
+      out += `${Math.floor(rest / size)}${unit}`;
+      rest %= size;
+    }
+  }
+  return out || `${rest}ms`;
+}

@@ -1,10 +1,10 @@
 // Postfix's qmgr: picks due messages from the spool, hands each to the transport, and writes back what
 // happened to every recipient. It holds only the messages being delivered right now (activeLimit), never
 // the queue, so memory stays flat however long the queue grows.
-import { formatSeconds } from '../config/duration.js';
+import { formatDuration, formatSeconds } from '../config/duration.js';
 import type { MailLog } from '../log/mail-log.js';
-import type { Entry, Spool } from '../spool/spool.js';
-import type { MessageState } from '../spool/state.js';
+import type { Entry, QueueEntry, Spool } from '../spool/spool.js';
+import type { MessageState, RecipientState } from '../spool/state.js';
 import type { AttemptOutcome } from './outcome.js';
 import { retryDelay } from './retry.js';
 
@@ -26,8 +26,17 @@ export interface QueueManagerOptions {
   log: MailLog;
   /** Retry steps in ms (parsed delivery.retrySchedule). */
   schedule: number[];
+  /** A recipient still deferred this long after arrival fails with 5.4.7 (delivery.maxQueueTime). */
+  maxQueueTime: number;
+  /** Send one delay warning once a message has waited this long; 0 = never (delivery.delayWarningAfter). */
+  delayWarningAfter: number;
   /** Deliveries at once (the smarthost's maxConnections). */
   concurrency: number;
+  /**
+   * Queues a delivery status notification to the message's sender. Called before the state that
+   * caused it is committed, so a crash can repeat a notification but never lose one.
+   */
+  report: (kind: 'failed' | 'delayed', state: MessageState, recipients: RecipientState[]) => Promise<void>;
   /** Makes the transport for the current config and password, or says why it cannot. */
   transport: () => Promise<DeliveryTransport | Blocked>;
   /** Messages the user is changing right now (retry, delete): skipped until released. */
@@ -44,8 +53,18 @@ export interface LastDelivery {
   reply: string;
 }
 
+/** Settings a config change can replace while the relay runs. */
+export type QueueSettings = Pick<QueueManagerOptions, 'schedule' | 'maxQueueTime' | 'delayWarningAfter' | 'concurrency'>;
+
+/** New mail waiting for its first attempt, in arrival order; beyond this many the scan finds it. */
+const FRESH_LIMIT = 10_000;
+
 export class QueueManager {
   private readonly active = new Map<string, Promise<void>>();
+  /** Newly committed messages, delivered in turn with the scan of older mail (Postfix alternates its
+   *  incoming and deferred queues) so that a large backlog does not starve new mail. */
+  private readonly fresh: QueueEntry[] = [];
+  private freshTurn = true;
   private slotWaiters: (() => void)[] = [];
   private wakeUp: (() => void) | null = null;
   private woken = false;
@@ -100,10 +119,15 @@ export class QueueManager {
   }
 
   /** New retry schedule or connection limit from a changed config; also lifts any block. */
-  configure(schedule: number[], concurrency: number): void {
-    this.opts.schedule = schedule;
-    this.opts.concurrency = concurrency;
+  configure(settings: QueueSettings): void {
+    Object.assign(this.opts, settings);
     this.renewTransport();
+  }
+
+  /** A message was just committed: it goes out in turn with the backlog, first-come. */
+  enqueueFresh(e: QueueEntry): void {
+    if (this.fresh.length < FRESH_LIMIT) this.fresh.push(e);
+    this.wake();
   }
 
   /** Lift a block or throttle (the user said retry, or resumed) and scan again. */
@@ -159,7 +183,8 @@ export class QueueManager {
           const horizon = this.flushing ? Infinity : now;
           this.flushing = false;
           try {
-            nextDue = Math.min(nextDue, await this.opts.spool.scanDue(horizon, (e) => this.admit(e, horizon)));
+            nextDue = Math.min(nextDue, await this.opts.spool.scanDue(horizon, (e) => this.admitInTurn(e, horizon)));
+            while (this.fresh.length > 0 && this.canAdmit()) await this.admit(this.fresh.shift() as QueueEntry, Date.now());
           } catch (e) {
             this.fail(`queue scan failed: ${(e as Error).message}`);
             nextDue = Date.now() + 5000;
@@ -170,10 +195,22 @@ export class QueueManager {
     }
   }
 
+  /** Each entry of the scan goes after one new message, if one waits. */
+  private async admitInTurn(e: Entry, horizon: number): Promise<void> {
+    if (this.freshTurn && this.fresh.length > 0) await this.admit(this.fresh.shift() as QueueEntry, Date.now());
+    this.freshTurn = true;
+    await this.admit(e, horizon);
+  }
+
+  private canAdmit(): boolean {
+    return !this.stopping && !this.userPaused && !this.blocked && this.throttledUntil <= Date.now();
+  }
+
   private async admit(e: Entry, horizon: number): Promise<void> {
-    if (this.active.has(e.id) || this.opts.isClaimed?.(e.id) || this.stopping || this.userPaused || this.blocked || this.throttledUntil > Date.now()) return;
+    if (this.active.has(e.id) || this.opts.isClaimed?.(e.id) || !this.canAdmit()) return;
     while (this.active.size >= this.opts.concurrency && !this.stopping) await new Promise<void>((r) => this.slotWaiters.push(r));
-    if (this.stopping || this.userPaused || this.blocked || this.throttledUntil > Date.now() || this.opts.isClaimed?.(e.id)) return;
+    if (!this.canAdmit() || this.active.has(e.id) || this.opts.isClaimed?.(e.id)) return;
+    if (e.kind === 'queue' && this.fresh.length > 0) this.freshTurn = true;
     const job = this.deliver(e, horizon).finally(() => {
       this.active.delete(e.id);
       this.slotWaiters.shift()?.();
@@ -199,9 +236,10 @@ export class QueueManager {
         this.block({ state: 'auth-failed', reason: `authentication failed at ${outcome.relay}: ${outcome.recipients[0]?.response ?? ''}` });
         return;
       }
-      this.applyOutcome(state, outcome, started);
       if (outcome.destinationFailure) this.throttle(outcome);
       else this.consecutiveFailures = 0;
+      const reports = this.applyOutcome(state, outcome, started);
+      for (const [kind, recipients] of reports) await this.opts.report(kind, state, recipients);
       await this.opts.spool.update(e, state);
       if (outcome.maybeDelivered) this.opts.log.warn(`id=${state.id} conversation with ${outcome.relay} lost after the end of data: message may be sent more than once`);
     } catch (err) {
@@ -210,8 +248,16 @@ export class QueueManager {
     }
   }
 
-  private applyOutcome(state: MessageState, outcome: AttemptOutcome, started: number): void {
+  /**
+   * Writes one attempt's result into the message state, recipient by recipient, and returns the
+   * notifications it calls for: a failure report for recipients that failed for good (a 5xx, or
+   * expiry), a delay warning once the message has waited delayWarningAfter.
+   */
+  private applyOutcome(state: MessageState, outcome: AttemptOutcome, started: number): [kind: 'failed' | 'delayed', RecipientState[]][] {
     const now = Date.now();
+    const { schedule, maxQueueTime, delayWarningAfter } = this.opts;
+    const expires = state.created + maxQueueTime;
+    const failed: RecipientState[] = [];
     for (const o of outcome.recipients) {
       const r = state.rcpts.find((x) => x.a === o.address && (x.st === 'q' || x.st === 'd'));
       if (!r) continue;
@@ -222,14 +268,39 @@ export class QueueManager {
       if (o.code !== undefined) r.code = o.code; else delete r.code;
       if (o.enhanced !== undefined) r.esc = o.enhanced; else delete r.esc;
       r.st = o.verdict === 'sent' ? 's' : o.verdict === 'failed' ? 'f' : 'd';
-      if (r.st === 'd') r.next = now + retryDelay(this.opts.schedule, r.n);
-      const status = o.verdict === 'failed' ? 'bounced' : o.verdict;
-      const delay = formatSeconds(now - state.created);
-      const line = `id=${state.id} to=<${o.address}> relay=${outcome.relay} delay=${delay} delays=${formatSeconds(now - started)} attempts=${r.n} status=${status} (${o.response})`;
+      if (r.st === 'd') {
+        if (now >= expires) {
+          // RFC 5321 §4.5.4.1: give up after the configured lifetime; the last reply says why.
+          r.st = 'f';
+          r.esc = '5.4.7';
+          r.resp = `${r.resp} (gave up: still undeliverable after ${formatDuration(maxQueueTime)}, delivery.maxQueueTime)`.slice(0, 512);
+        } else if (outcome.destinationFailure) {
+          // The smarthost's fault, not the message's: wait for the destination, keep the retry step.
+          r.next = Math.min(this.throttledUntil, expires);
+        } else {
+          r.retry = (r.retry ?? 0) + 1;
+          r.next = Math.min(now + retryDelay(schedule, r.retry), expires);
+        }
+      }
+      if (r.st === 'f') failed.push(r);
+      const status = r.st === 'f' ? 'bounced' : r.st === 's' ? 'sent' : 'deferred';
+      const line = `id=${state.id} to=<${o.address}> relay=${outcome.relay} delay=${formatSeconds(now - state.created)} delays=${formatSeconds(now - started)} attempts=${r.n} status=${status} (${r.resp})`;
       if (status === 'sent') this.opts.log.info(line); else this.opts.log.warn(line);
-      this.lastDelivery = { id: state.id, to: o.address, status, at: now, reply: o.response };
-      if (status !== 'sent') this.lastError = `${o.address}: ${o.response}`;
+      this.lastDelivery = { id: state.id, to: o.address, status, at: now, reply: r.resp };
+      if (status !== 'sent') this.lastError = `${o.address}: ${r.resp}`;
     }
+    const reports: [kind: 'failed' | 'delayed', RecipientState[]][] = [];
+    if (state.from === '') {
+      if (failed.length) this.opts.log.warn(`id=${state.id} from=<> ${failed.length} recipient(s) failed: no notification is sent for a message from the null sender`);
+      return reports;
+    }
+    if (failed.length) reports.push(['failed', failed]);
+    const waiting = state.rcpts.filter((r) => r.st === 'd');
+    if (delayWarningAfter > 0 && !state.warned && waiting.length && now - state.created >= delayWarningAfter) {
+      state.warned = true;
+      reports.push(['delayed', waiting]);
+    }
+    return reports;
   }
 
   private throttle(outcome: AttemptOutcome): void {

@@ -90,6 +90,8 @@ export class Spool {
   /** Id of the oldest queued message, or null when it must be looked up again. */
   private oldest: string | null | undefined;
   private knownBuckets = new Set<string>();
+  /** Told about every newly committed message (the queue manager delivers new mail first-come). */
+  onCommitted: ((e: QueueEntry) => void) | null = null;
 
   private constructor(root: string, counts: SpoolCounts & { oldest: string | null }, private readonly unlock: () => Promise<void>) {
     this.paths = spoolPaths(root);
@@ -133,9 +135,11 @@ export class Spool {
     const tmp = await this.writeTmp(state);
     // The content's directory entry must be durable before the state that points at it.
     await syncDir(this.paths.msg);
-    await this.place(tmp, this.queueEntryFor(state));
+    const entry = this.queueEntryFor(state);
+    await this.place(tmp, entry);
     this.counts.queued++;
     if (this.oldest === null && this.counts.queued === 1) this.oldest = state.id;
+    this.onCommitted?.(entry);
   }
 
   /** Reads an entry's state; an unreadable one is moved to corrupt/ and null returned. */
@@ -159,6 +163,20 @@ export class Spool {
 
   contentPath(id: string): string {
     return path.join(this.paths.msg, `${id}.eml`);
+  }
+
+  /** The header section of a stored message (at most 64 KB), for "view headers" and bounces. */
+  async readHeaders(id: string): Promise<string> {
+    const fh = await fs.open(this.contentPath(id), 'r');
+    try {
+      const buf = Buffer.alloc(65_536);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      const text = buf.subarray(0, bytesRead).toString('utf8');
+      const end = text.search(/\r?\n\r?\n/);
+      return end >= 0 ? text.slice(0, end) : text;
+    } finally {
+      await fh.close();
+    }
   }
 
   /**

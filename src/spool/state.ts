@@ -11,6 +11,8 @@ export const recipientStateSchema = z.object({
   st: z.enum(['q', 'd', 's', 'f']),
   /** Attempts made for this recipient. */
   n: z.number().int().min(0),
+  /** Retry-schedule steps used: attempts that failed because of the message, not the destination. */
+  retry: z.number().int().min(0).optional(),
   /** Earliest time of its next attempt (ms). */
   next: z.number(),
   code: z.number().int().optional(),
@@ -30,6 +32,8 @@ export const messageStateSchema = z.object({
   size: z.number().int().min(0),
   client: z.object({ ip: z.string(), helo: z.string() }),
   rcpts: z.array(recipientStateSchema).min(1),
+  /** A delay warning was sent (once per message). */
+  warned: z.boolean().optional(),
   /** Subject line, decoded as far as plain text allows, for the queue view. */
   subject: z.string().max(200),
   gen: z.number().int().min(1),
