@@ -86,12 +86,12 @@ export class RelayService implements RelayApi {
     }
   }
 
-  /** Graceful: stop accepting, let deliveries finish (bounded), release the spool. */
-  async stop(): Promise<void> {
+  /** Graceful: stop accepting, give deliveries in flight up to graceMs to finish, release the spool. */
+  async stop(graceMs = 10_000): Promise<void> {
     await this.receiver?.close();
     this.receiver = null;
     this.listening = null;
-    await this.qm?.stop();
+    await this.qm?.stop(graceMs);
     this.qm = null;
     await this.spool?.close();
     this.spool = null;

@@ -12,7 +12,8 @@ export interface DeliveryTransport {
   send(envelope: { from: string; to: string[] }, rawPath: string, size?: number): Promise<AttemptOutcome>;
   /** Connects and authenticates without sending; rejects with the server's reply. */
   verify(): Promise<void>;
-  close(): void | Promise<void>;
+  /** Lets deliveries in flight finish, unless `force`: then they end now (as deferred). */
+  close(force?: boolean): void | Promise<void>;
 }
 
 /** Why delivery is not running, when it is not: shown as the relay's state and last error. */
@@ -68,9 +69,14 @@ export class QueueManager {
   private slotWaiters: (() => void)[] = [];
   private wakeUp: (() => void) | null = null;
   private woken = false;
+  /** Earliest due time learned while the loop was busy (a deferral, a throttle): the next sleep ends by then. */
+  private dueHint = Infinity;
+  private sleepTarget = Infinity;
   private running: Promise<void> | null = null;
   private stopping = false;
   private transport: DeliveryTransport | null = null;
+  /** Transports replaced while deliveries were still using them; closed when those end, or at stop. */
+  private readonly retired = new Set<DeliveryTransport>();
   private userPaused = false;
   /** Set when delivery cannot proceed until the user acts (bad password, no smarthost). */
   blocked: Blocked | null = null;
@@ -148,7 +154,11 @@ export class QueueManager {
   private retireTransport(): void {
     const old = this.transport;
     this.transport = null;
-    if (old) void Promise.allSettled([...this.active.values()]).then(() => old.close());
+    if (!old) return;
+    this.retired.add(old);
+    void Promise.allSettled([...this.active.values()]).then(() => {
+      if (this.retired.delete(old)) return old.close();
+    });
   }
 
   /**
@@ -162,7 +172,9 @@ export class QueueManager {
     const inflight = Promise.allSettled([...this.active.values()]);
     const timedOut = await Promise.race([inflight.then(() => false), sleep(graceMs).then(() => true)]);
     if (timedOut) this.opts.log.warn(`stop: ${this.active.size} deliveries still running after ${graceMs} ms; abandoning them (they will be retried)`);
-    await this.dropTransport();
+    for (const t of this.retired) await t.close(true);
+    this.retired.clear();
+    await this.dropTransport(true);
     await Promise.race([inflight, sleep(5000)]);
     await this.running;
   }
@@ -191,6 +203,9 @@ export class QueueManager {
           }
         }
       }
+      // Deliveries that ended during the pass may have set a due time the scan did not see.
+      nextDue = Math.min(nextDue, this.dueHint);
+      this.dueHint = Infinity;
       if (!this.woken && !this.stopping) await this.sleepUntil(nextDue);
     }
   }
@@ -240,7 +255,8 @@ export class QueueManager {
       else this.consecutiveFailures = 0;
       const reports = this.applyOutcome(state, outcome, started);
       for (const [kind, recipients] of reports) await this.opts.report(kind, state, recipients);
-      await this.opts.spool.update(e, state);
+      const next = await this.opts.spool.update(e, state);
+      if (next?.kind === 'queue') this.wakeBy(next.due);
       if (outcome.maybeDelivered) this.opts.log.warn(`id=${state.id} conversation with ${outcome.relay} lost after the end of data: message may be sent more than once`);
     } catch (err) {
       this.fail(`id=${e.id} delivery error: ${(err as Error).message}`);
@@ -307,6 +323,7 @@ export class QueueManager {
     this.consecutiveFailures++;
     const wait = retryDelay(this.opts.schedule, this.consecutiveFailures);
     this.throttledUntil = Date.now() + wait;
+    this.wakeBy(this.throttledUntil);
     this.retireTransport(); // the next attempt resolves the smarthost's name again
     this.opts.log.warn(`relay=${outcome.relay} unreachable (${outcome.recipients[0]?.response ?? 'no reply'}); next try in ${formatSeconds(wait)} s`);
   }
@@ -334,14 +351,20 @@ export class QueueManager {
     this.changed();
   }
 
-  private async dropTransport(): Promise<void> {
+  private async dropTransport(force = false): Promise<void> {
     const t = this.transport;
     this.transport = null;
-    await t?.close();
+    await t?.close(force);
   }
 
   private changed(): void {
     this.opts.onChange?.();
+  }
+
+  /** Something becomes due at t (a deferred message, the end of a throttle): make sure the loop looks then. */
+  private wakeBy(t: number): void {
+    if (t < this.sleepTarget && this.wakeUp) this.wakeUp(); // asleep for longer: look again now, then sleep less
+    else this.dueHint = Math.min(this.dueHint, t);
   }
 
   private sleepUntil(t: number): Promise<void> {
@@ -349,8 +372,10 @@ export class QueueManager {
       const done = () => {
         clearTimeout(timer);
         this.wakeUp = null;
+        this.sleepTarget = Infinity;
         resolve();
       };
+      this.sleepTarget = t;
       const timer = setTimeout(done, Math.max(0, Math.min(t - Date.now(), 30_000)));
       this.wakeUp = done;
     });

@@ -23,6 +23,7 @@ export interface Envelope {
 }
 
 type Pool = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
+export type Timeouts = Partial<Pick<SMTPPoolOptions, 'connectionTimeout' | 'greetingTimeout' | 'socketTimeout'>>;
 
 export class SmarthostTransport {
   private pool: Promise<Pool> | null = null;
@@ -31,7 +32,11 @@ export class SmarthostTransport {
   private readonly missingPassword: NodemailerError | null;
   private readonly ca: string | undefined;
 
-  constructor(private readonly config: Config, private readonly password: string | null) {
+  /**
+   * `timeouts` replaces the defaults (connect 30 s, greeting 30 s, socket 10 min: RFC 5321 §4.5.3.2
+   * lets a server take 10 minutes over the final dot); tests shorten them.
+   */
+  constructor(private readonly config: Config, private readonly password: string | null, private readonly timeouts: Timeouts = {}) {
     const { host, port, auth, caFile } = config.smarthost;
     this.relay = `${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
     this.missingPassword = auth.method === 'password' && !password
@@ -51,7 +56,7 @@ export class SmarthostTransport {
       const family = { auto: 0, ipv4: 4, ipv6: 6 }[this.config.delivery.ipFamily];
       const address = net.isIP(host) ? host : (await dns.lookup(host, { family })).address;
       this.relay = `${host}[${address}]:${port}`;
-      return nodemailer.createTransport(poolOptions(this.config, this.password, address, this.ca));
+      return nodemailer.createTransport({ ...poolOptions(this.config, this.password, address, this.ca), ...this.timeouts });
     })().catch((e: NodeJS.ErrnoException) => {
       this.pool = null;
       throw Object.assign(new Error(`cannot resolve ${this.config.smarthost.host}: ${e.code ?? e.message}`), { code: 'EDNS' });
@@ -107,9 +112,10 @@ export class SmarthostTransport {
     }
   }
 
-  /** Closes idle connections now and busy ones after their current message. */
-  close(): void {
-    void this.pool?.then((p) => p.close(), () => {});
+  /** Closes idle connections now and busy ones after their current message; `force` closes those too,
+   *  failing their attempt (a shutdown that waited long enough). */
+  close(force = false): void {
+    void this.pool?.then((p) => p.close({ force }), () => {});
   }
 
   // In case a server echoes what it was sent: the password must not reach the spool, the UI or a log.

@@ -25,7 +25,7 @@ export interface TestRelay {
   dataDir: string;
   port: number;
   credentials: CredentialStore;
-  stop(): Promise<void>;
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** Writes config.json (listen port chosen here) and starts a relay on it. */
@@ -38,8 +38,8 @@ export async function startRelay(config: ConfigInput, extra: Partial<RelayServic
   await relay.start();
   return {
     relay, dataDir, port, credentials,
-    async stop() {
-      await relay.stop();
+    async stop(graceMs?: number) {
+      await relay.stop(graceMs);
       if (!extra.dataDir) await fs.rm(dataDir, { recursive: true, force: true });
     },
   };

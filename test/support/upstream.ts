@@ -48,6 +48,8 @@ export interface UpstreamOptions {
   closeAfterData?: boolean;
   /** SIZE limit to advertise. */
   size?: number;
+  /** Wait this long before answering the final dot (a slow or busy smarthost). */
+  dataReplyDelayMs?: number;
   /** Listen on this port (to bring a smarthost "back up" where the relay expects it); default: any free port. */
   port?: number;
 }
@@ -137,8 +139,9 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
           [...server.connections].find((c) => c.id === session.id)?.close();
           return;
         }
-        if (replies.data) callback(smtpError(replies.data));
-        else callback(null, 'OK: queued');
+        const answer = () => (replies.data ? callback(smtpError(replies.data)) : callback(null, 'OK: queued'));
+        if (options.dataReplyDelayMs) setTimeout(answer, options.dataReplyDelayMs);
+        else answer();
       });
     },
   };
