@@ -1,8 +1,13 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const noElectron = {
+  paths: [{ name: 'electron', message: 'Only electron/ may import Electron; keep logic in src/ testable under Node.' }],
+  patterns: [{ group: ['electron/*'], message: 'Only electron/ may import Electron.' }],
+};
+
 export default tseslint.config(
-  { ignores: ['dist/', 'out/', 'node_modules/', '.ci/node/', 'coverage/'] },
+  { ignores: ['dist/', 'out/', 'release/', 'node_modules/', '.ci/node/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,11 +18,26 @@ export default tseslint.config(
   },
   {
     // The core must run headless (CLI, service, tests): only electron/ may touch Electron.
-    files: ['src/**/*.ts', 'renderer/**/*.ts', 'renderer/**/*.tsx'],
+    files: ['src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', noElectron] },
+  },
+  {
+    // The settings page runs sandboxed: it has window.relay and nothing of Node or Electron.
+    files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [{ name: 'electron', message: 'Only electron/ may import Electron; keep logic in src/ testable under Node.' }],
-        patterns: [{ group: ['electron/*'], message: 'Only electron/ may import Electron.' }],
+        paths: noElectron.paths,
+        patterns: [...noElectron.patterns, { group: ['node:*'], message: 'The settings page has no Node: use window.relay.' }],
+      }],
+    },
+  },
+  {
+    // Raw IPC only where window.relay is built (GitHub Desktop's rule): every other file goes through it.
+    files: ['electron/**/*.ts'],
+    ignores: ['electron/ipc.ts', 'electron/preload.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'electron', importNames: ['ipcMain', 'ipcRenderer'], message: 'IPC goes through electron/ipc.ts and electron/preload.ts only.' }],
       }],
     },
   },

@@ -1,40 +1,120 @@
 // Composition root of the tray app: the only place that wires Electron to the relay. Everything with
-// logic lives in src/ (tested under Node); this file stays thin. The tray icon, menu, notifications and
-// settings window are built on top of it (see README: "Verified on Windows").
-import { app } from 'electron';
+// logic lives in src/ (tested under Node): src/tray/ (icon, tooltip, menu, notifications),
+// src/ipc/ (validated IPC), src/desktop/ (launch arguments, login item, app:// protocol, CSP).
+import { app, Menu, protocol, shell } from 'electron';
+import fs from 'node:fs';
 import path from 'node:path';
+import { PRODUCT_NAME } from '../src/config/store.js';
+import { APP_ENTRY_URL, APP_ORIGIN, APP_SCHEME, originOf, serveAppRequest } from '../src/desktop/app-protocol.js';
+import {
+  APP_ID, loginItemSettings, loginItemSupported, parseLaunchArgs, resolveDataDir, secondLaunchWantsWindow,
+  shouldEnableStartAtLoginOnFirstRun, startsAtLogin,
+} from '../src/desktop/launch.js';
 import { RelayService } from '../src/relay.js';
 import { KeychainStore } from '../src/secrets/keychain.js';
+import { TrayController } from '../src/tray/controller.js';
+import { serveRelayIpc } from './ipc.js';
+import { ElectronTray } from './tray.js';
+import { lockDownWebContents, SettingsWindow } from './window.js';
 
-/** Same folder as the CLI: --data-dir, SMTP_RELAY_DATA_DIR, else userData ("%APPDATA%\SMTP Relay Tray"). */
-function dataDir(): string {
-  const i = process.argv.indexOf('--data-dir');
-  const arg = i >= 0 ? process.argv[i + 1] : undefined;
-  return path.resolve(arg ?? process.env.SMTP_RELAY_DATA_DIR ?? app.getPath('userData'));
+/** The age of the oldest message (tooltip, "stuck" alert) changes without a status event. */
+const STATUS_POLL_MS = 30_000;
+
+const launch = parseLaunchArgs(process.argv);
+
+app.setName(PRODUCT_NAME);
+// Electron derived userData from package.json before this code ran ("Electron" under `npm start`): pin
+// it to the product name, which is where the CLI looks by default (src/config/store.ts). Chromium's own
+// files (caches, local storage) go to a subfolder rather than next to config.json and spool/.
+app.setPath('userData', path.join(app.getPath('appData'), PRODUCT_NAME));
+app.setPath('sessionData', path.join(app.getPath('userData'), 'chromium'));
+app.setAppUserModelId(APP_ID);
+// Must precede 'ready'. standard+secure give app://relay a real origin and a secure context.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+if (!app.requestSingleInstanceLock({ hidden: launch.hidden })) {
+  app.quit(); // the running instance gets 'second-instance' and shows its window
+} else {
+  run();
 }
 
-app.setName('SMTP Relay Tray');
-app.setAppUserModelId('com.smtprelaytray.app');
+function run(): void {
+  const dataDir = resolveDataDir(launch, process.env, app.getPath('userData'));
+  const relay = new RelayService({ dataDir, credentials: new KeychainStore() });
+  const devUrl = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL; // set by `electron-vite dev`
+  const devOrigin = devUrl ? originOf(devUrl) : null;
+  const origins = devOrigin ? [APP_ORIGIN, devOrigin] : [APP_ORIGIN];
+  const rendererDir = path.join(import.meta.dirname, '../renderer');
+  const settings = new SettingsWindow({ preload: path.join(import.meta.dirname, '../preload/preload.cjs'), pageUrl: devUrl ?? APP_ENTRY_URL });
 
-if (!app.requestSingleInstanceLock()) {
-  app.quit();
-} else {
-  const relay = new RelayService({ dataDir: dataDir(), credentials: new KeychainStore() });
-  let stopping = false;
+  // Unpackaged (npm start), Electron runs as `electron <entry>`: the login item must pass the entry too.
+  const launcher = { execPath: process.execPath, appPath: process.defaultApp ? path.resolve(process.argv[1] ?? app.getAppPath()) : null };
+  const loginItems = loginItemSupported(process.platform);
+  const startAtLogin = {
+    get: () => startsAtLogin(process.platform, app.getLoginItemSettings({ path: launcher.execPath, args: loginItemSettings(true, launcher).args })),
+    set: (on: boolean) => app.setLoginItemSettings(loginItemSettings(on, launcher)),
+  };
+
+  const tray: TrayController = new TrayController({
+    relay,
+    port: new ElectronTray({
+      onAction: (action) => void tray.run(action),
+      onClick: () => settings.open('settings'),
+      onNotificationClick: (notice) => settings.open(notice.kind === 'stuck' ? 'queue' : 'settings'),
+    }),
+    startRelay: () => relay.start(),
+    startAtLogin,
+    openWindow: (view) => settings.open(view),
+    openLogFolder: async () => {
+      const logs = path.join(dataDir, 'logs');
+      fs.mkdirSync(logs, { recursive: true });
+      const error = await shell.openPath(logs);
+      if (error) throw new Error(error);
+    },
+    quit: () => app.quit(),
+  });
+
+  let poll: NodeJS.Timeout | undefined;
+  let quitting = false;
+
+  app.on('second-instance', (_event, _argv, _cwd, additionalData) => {
+    if (secondLaunchWantsWindow(additionalData)) settings.open('settings');
+  });
 
   app.on('window-all-closed', () => {
     // A tray app keeps running (and relaying) with no window open.
   });
 
   app.on('before-quit', (event) => {
-    if (stopping) return;
-    stopping = true;
+    if (quitting) return;
+    quitting = true;
     event.preventDefault();
+    clearInterval(poll);
+    // Stop accepting, let deliveries in flight finish, release the spool lock; then really quit.
     void relay.stop().finally(() => app.exit(0));
   });
 
-  void app.whenReady().then(() => relay.start()).catch((e: Error) => {
-    console.error(`SMTP Relay Tray could not start: ${e.message}`);
+  void app.whenReady().then(async () => {
+    Menu.setApplicationMenu(null); // no File/View menu (and no reload/devtools accelerators)
+    protocol.handle(APP_SCHEME, (request) => serveAppRequest(request, rendererDir));
+    lockDownWebContents(origins);
+    serveRelayIpc(relay, settings, origins);
+    relay.onStatus((status) => void tray.refresh(status));
+
+    const marker = path.join(app.getPath('userData'), 'start-at-login-default-applied');
+    const firstRun = !fs.existsSync(marker);
+    if (shouldEnableStartAtLoginOnFirstRun({ packaged: app.isPackaged, supported: loginItems, firstRun })) {
+      startAtLogin.set(true);
+      fs.mkdirSync(path.dirname(marker), { recursive: true });
+      fs.writeFileSync(marker, `${new Date().toISOString()}\n`);
+    }
+
+    await tray.refresh(); // the icon appears at once, grey until the relay is up
+    await tray.startRelay();
+    poll = setInterval(() => void tray.refresh(), STATUS_POLL_MS);
+    if (!launch.hidden) settings.open('settings');
+  }).catch((e: Error) => {
+    console.error(`SMTP Relay Tray could not start: ${e.stack ?? e.message}`);
     app.exit(1);
   });
 }

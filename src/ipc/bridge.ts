@@ -1,0 +1,28 @@
+// window.relay: RelayApi built on two primitives the preload supplies (ipcRenderer.invoke and a
+// subscription to the status channel). One named function per contract method, never a generic
+// invoke(channel), so the page can call nothing else (Electron security checklist #20).
+import type { RelayApi, RelayError, RelayStatus } from '../api/contract.js';
+import { invokeChannel, RELAY_METHODS, type IpcReply } from './channels.js';
+
+export type Invoke = (channel: string, ...args: unknown[]) => Promise<unknown>;
+export type SubscribeStatus = (listener: (status: RelayStatus) => void) => () => void;
+
+export function createRelayBridge(invoke: Invoke, subscribeStatus: SubscribeStatus): RelayApi {
+  const api: Record<string, unknown> = {
+    // The listener gets the status alone, never the IpcRendererEvent (which carries the sender).
+    onStatus: (listener: (status: RelayStatus) => void) => subscribeStatus((status) => listener(status)),
+  };
+  for (const method of RELAY_METHODS) {
+    api[method] = async (...args: unknown[]) => unwrap((await invoke(invokeChannel(method), ...args)) as IpcReply);
+  }
+  return Object.freeze(api) as unknown as RelayApi;
+}
+
+/**
+ * The relay's error as an Error with its `kind`. Across Electron's contextBridge only `message`
+ * survives (custom properties are dropped), so the message alone must say what went wrong.
+ */
+function unwrap(reply: IpcReply): unknown {
+  if (reply.ok) return reply.value;
+  throw Object.assign(new Error(reply.error.message), { name: 'RelayError', kind: reply.error.kind } satisfies Partial<RelayError>);
+}

@@ -1,0 +1,29 @@
+// The IPC channels of RelayApi between the settings window and the main process. Imported by the
+// preload, so it holds names and types only: no zod (the preload is one sandboxed bundle, and the
+// arguments are validated in the main process, where it matters).
+import type { RelayError, RelayMethod } from '../api/contract.js';
+
+/** Every callable RelayApi method; the check below fails to compile when the contract gains or loses one. */
+export const RELAY_METHODS = [
+  'getStatus', 'listQueue', 'getMessage', 'retry', 'retryAll', 'deleteMessage', 'pause', 'resume',
+  'getConfig', 'setConfig', 'setPassword', 'deletePassword', 'getPasswordStatus', 'testConnection', 'sendTest',
+  'route', 'previewRewrite', 'getOAuthStatus', 'setOAuthSecret', 'deleteOAuthSecret', 'oauthLogin',
+] as const;
+
+type Listed = (typeof RELAY_METHODS)[number];
+const _methodsMatchContract: [Exclude<RelayMethod, Listed>, Exclude<Listed, RelayMethod>] extends [never, never] ? true : never = true;
+
+/** Main -> window: RelayStatus whenever it changes (RelayApi.onStatus). */
+export const STATUS_CHANNEL = 'relay:status';
+
+export function invokeChannel(method: RelayMethod): string {
+  return `relay:${method}`;
+}
+
+/**
+ * What a handler answers. Errors travel as data: a thrown error would reach the renderer as
+ * "Error invoking remote method 'relay:setConfig': RelayError: …" instead of the relay's own words.
+ */
+export type IpcReply =
+  | { ok: true; value: unknown }
+  | { ok: false; error: { kind: RelayError['kind']; message: string } };

@@ -1,0 +1,72 @@
+// Notification de-duplication: each condition notifies once, and again only after it has cleared.
+import { describe, expect, it } from 'vitest';
+import type { RelayStatus } from '../src/api/contract.js';
+import { INITIAL_ALERT_STATE, nextAlerts, type AlertState, type Notice } from '../src/tray/notifications.js';
+import { status } from './support/relay-status.js';
+
+/** Feeds statuses in order; returns the kinds notified at each step. */
+function run(statuses: Partial<RelayStatus>[], stuckAfterMinutes = 15, from: AlertState = INITIAL_ALERT_STATE): Notice['kind'][][] {
+  let state = from;
+  return statuses.map((over) => {
+    const next = nextAlerts(state, status(over), stuckAfterMinutes);
+    state = next.state;
+    return next.notices.map((n) => n.kind);
+  });
+}
+
+const MIN = 60;
+const stuck = (age: number, queued = 2): Partial<RelayStatus> => ({ queued, deferred: queued, oldestQueuedSeconds: age, lastError: 'a@b.c: 451 4.4.1 timeout' });
+
+describe('notifications', () => {
+  it('a stuck message notifies once while it stays stuck, then the drain once', () => {
+    expect(run([
+      stuck(14 * MIN), // not yet
+      stuck(15 * MIN), // now
+      stuck(20 * MIN), // still the same condition: silent
+      stuck(45 * MIN, 5), // more mail, still stuck: silent
+      { queued: 0 }, // drained
+      { queued: 0 }, // nothing new
+    ])).toEqual([[], ['stuck'], [], [], ['drained'], []]);
+  });
+
+  it('notifies again only after the stuck condition has cleared', () => {
+    expect(run([stuck(16 * MIN), { queued: 1, oldestQueuedSeconds: 30 }, stuck(16 * MIN)]))
+      .toEqual([['stuck'], [], ['stuck']]);
+  });
+
+  it('uses alerts.stuckAfterMinutes', () => {
+    expect(run([stuck(5 * MIN)], 5)).toEqual([['stuck']]);
+    expect(run([stuck(59 * MIN)], 60)).toEqual([[]]);
+  });
+
+  it('an authentication failure notifies once until the state changes, and the drain after it', () => {
+    const auth: Partial<RelayStatus> = { state: 'auth-failed', queued: 3, deferred: 3, oldestQueuedSeconds: 60, lastError: '535 5.7.139 Authentication unsuccessful' };
+    expect(run([auth, auth, auth, { queued: 3, sending: 3, oldestQueuedSeconds: 90 }, { queued: 0 }]))
+      .toEqual([['auth-failed'], [], [], [], ['drained']]);
+    expect(run([auth, { queued: 3 }, auth])).toEqual([['auth-failed'], [], ['auth-failed']]);
+  });
+
+  it('does not call an emptied queue "moving again" while the login is still refused', () => {
+    expect(run([{ state: 'auth-failed', queued: 1 }, { state: 'auth-failed', queued: 0 }, { queued: 0 }]))
+      .toEqual([['auth-failed'], [], ['drained']]);
+  });
+
+  it('a queue that empties without any alert before says nothing', () => {
+    expect(run([{ queued: 4, sending: 2, oldestQueuedSeconds: 3 }, { queued: 0 }])).toEqual([[], []]);
+  });
+
+  it('a stopped relay (quitting, restarting) neither raises nor clears anything', () => {
+    expect(run([stuck(16 * MIN), { state: 'stopped' }, stuck(17 * MIN)])).toEqual([['stuck'], [], []]);
+  });
+
+  it('both conditions at once give both notices, then one drain', () => {
+    expect(run([{ ...stuck(30 * MIN), state: 'auth-failed' }, { queued: 0 }])).toEqual([['stuck', 'auth-failed'], ['drained']]);
+  });
+
+  it('says what is wrong in words an admin can act on', () => {
+    const [s] = nextAlerts(INITIAL_ALERT_STATE, status(stuck(20 * MIN, 1)), 15).notices;
+    expect(s).toEqual({ kind: 'stuck', title: 'Mail is stuck in the relay', body: '1 message is waiting, the oldest for 20 min. Last error: a@b.c: 451 4.4.1 timeout' });
+    const [a] = nextAlerts(INITIAL_ALERT_STATE, status({ state: 'auth-failed', queued: 1, lastError: '535 5.7.139 Authentication unsuccessful' }), 15).notices;
+    expect(a?.body).toBe('535 5.7.139 Authentication unsuccessful Delivery is paused: enter the password again in the settings.');
+  });
+});
