@@ -1,20 +1,33 @@
 // RelayService: receive -> spool -> deliver, composed, behind the RelayApi contract.
 // open() gives the queue and config without the network (what the CLI needs when no relay runs);
 // start() adds the SMTP listener and delivery.
+import dns from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type {
-  MessageDetail, QueueItem, RecipientView, RelayApi, RelayState, RelayStatus, TestConnectionResult,
+  ConfigIssue, ConnectionStep, LogQuery, MessageDetail, OAuthSecretKind, OAuthStatus, PasswordStatus, QueueItem, RecipientView, RelayApi, RelayState, RelayStatus, RouteInfo, TestConnectionResult,
 } from './api/contract.js';
 import { RelayError } from './api/contract.js';
 import { parseDuration, parseSchedule } from './config/duration.js';
-import { ConfigError, type Config, type ConfigInput } from './config/schema.js';
+import { ConfigError, parseConfig, type Config, type ConfigInput } from './config/schema.js';
 import { loadConfig, saveConfig } from './config/store.js';
 import { buildDsn, type DsnKind } from './deliver/dsn.js';
+import { adviceFor } from './diagnose/advice.js';
+import { senderRewriter } from './rewrite/senders.js';
+import { createResolver, resolveRoute, RouteError } from './deliver/mx-resolve.js';
+import { testConnection as runConnectionTest, type TestCredentials } from './diagnose/test-connection.js';
 import { type Blocked, type DeliveryTransport, QueueManager, type QueueSettings } from './deliver/queue-manager.js';
+import { MxTransport } from './deliver/mx.js';
 import { SmarthostTransport } from './deliver/smarthost.js';
 import { MailLog } from './log/mail-log.js';
+import { oauthAdviceFor } from './oauth/advice.js';
+import { openSystemBrowser } from './oauth/open-browser.js';
+import { deleteOAuthSecret, oauthStatus, signInWithBrowser, storeOAuthSecret } from './oauth/setup.js';
+import { tokenTestFailure } from './oauth/test-connection.js';
+import { OAuthTokens } from './oauth/token-source.js';
+import type { AccessToken, AccessTokenSource } from './oauth/token.js';
 import { Receiver } from './receive/server.js';
 import type { CredentialStore } from './secrets/credential-store.js';
 import { resolveSmarthostPassword, smarthostAccount } from './secrets/smarthost-password.js';
@@ -33,6 +46,10 @@ export interface RelayServiceOptions {
   hostname?: string;
   /** Replaces the nodemailer transport (tests only). */
   makeTransport?: (config: Config, password: string | null) => DeliveryTransport;
+  /** Direct MX delivery (tests only): DNS servers instead of the system's, the port dialled instead of 25. */
+  mx?: { dnsServers?: string[]; port?: number };
+  /** Opens the OAuth2 sign-in page (oauthLogin); the system browser if unset (Electron: shell.openExternal). */
+  openBrowser?: (url: string) => Promise<void>;
 }
 
 export class RelayService implements RelayApi {
@@ -46,6 +63,8 @@ export class RelayService implements RelayApi {
   private statusTimer: NodeJS.Timeout | null = null;
   /** Messages an API call is changing right now; the queue manager leaves them alone meanwhile. */
   private readonly claimed = new Set<string>();
+  /** OAuth2 access tokens, kept across transports while config and secrets stay the same. */
+  private oauthTokens: OAuthTokens | null = null;
 
   constructor(private readonly opts: RelayServiceOptions) {}
 
@@ -117,6 +136,8 @@ export class RelayService implements RelayApi {
       sending: this.qm?.sending ?? 0,
       oldestQueuedSeconds: age === null ? null : Math.floor(age / 1000),
       lastError: this.qm?.lastError ?? null,
+      // A token failure reads like a refused password to the general catalogue: OAuth2 advice first.
+      advice: oauthAdviceFor(this.qm?.lastError, this.config.smarthost.auth.method) ?? adviceFor(this.qm?.lastError),
       lastDelivery: this.qm?.lastDelivery ?? null,
       listening: this.listening,
     };
@@ -228,20 +249,63 @@ export class RelayService implements RelayApi {
     return deleted;
   }
 
-  async testConnection(): Promise<TestConnectionResult> {
-    const c = this.config.smarthost;
-    const target = `${c.host}:${c.port} (${c.security}${c.auth.method === 'password' ? `, AUTH as ${c.auth.username}` : ''})`;
-    const made = await this.makeTransport();
-    if (!('send' in made)) return { ok: false, target, message: made.reason };
+  async getOAuthStatus(): Promise<OAuthStatus> {
     try {
-      await made.verify();
-      return { ok: true, target, message: 'connected, TLS and authentication accepted' };
+      return await oauthStatus(this.config, this.opts.credentials, this.opts.env);
     } catch (e) {
-      const err = e as Error & { response?: string };
-      return { ok: false, target, message: err.response || err.message };
-    } finally {
-      await made.close();
+      throw new RelayError('unavailable', (e as Error).message);
     }
+  }
+
+  async setOAuthSecret(kind: OAuthSecretKind, value: string): Promise<OAuthStatus> {
+    const account = await storeOAuthSecret(this.config, this.opts.credentials, kind, value);
+    this.log.redact(value);
+    this.log.info(`${kind} for ${account} stored in the OS keychain`);
+    this.qm?.renewTransport();
+    return this.getOAuthStatus();
+  }
+
+  async deleteOAuthSecret(kind: OAuthSecretKind): Promise<boolean> {
+    const { account, deleted } = await deleteOAuthSecret(this.config, this.opts.credentials, kind);
+    if (deleted) this.log.info(`${kind} for ${account} removed from the OS keychain`);
+    this.qm?.renewTransport();
+    return deleted;
+  }
+
+  async oauthLogin(): Promise<OAuthStatus> {
+    const refreshToken = await signInWithBrowser(this.config, this.opts.credentials, this.opts.env, { openBrowser: this.opts.openBrowser ?? openSystemBrowser });
+    return this.setOAuthSecret('refresh-token', refreshToken);
+  }
+
+  async getPasswordStatus(): Promise<PasswordStatus> {
+    const c = this.config.smarthost;
+    if (!c.host || !c.auth.username) return { account: null, stored: false, source: null };
+    try {
+      const found = await resolveSmarthostPassword(this.config, this.opts.credentials, this.opts.env);
+      return { account: smarthostAccount(this.config), stored: found !== null, source: found?.source ?? null };
+    } catch (e) {
+      throw new RelayError('unavailable', (e as Error).message);
+    }
+  }
+
+  async testConnection(): Promise<TestConnectionResult> {
+    const c = this.config;
+    let credentials: TestCredentials | null = null;
+    if (c.smarthost.auth.method === 'password' && c.smarthost.host && c.smarthost.auth.username) {
+      const found = await resolveSmarthostPassword(c, this.opts.credentials, this.opts.env).catch(() => null);
+      if (found) {
+        this.log?.redact(found.password);
+        credentials = { user: c.smarthost.auth.username, pass: found.password };
+      }
+    }
+    if (c.smarthost.auth.method.startsWith('oauth2') && c.smarthost.host) {
+      // A new token, not the cached one: the test proves the credential still works now.
+      const got = await this.oauthSource(c).then((s): Promise<string | AccessToken> | string => (typeof s === 'string' ? s : s.get(true)))
+        .catch((e: Error) => e.message);
+      if (typeof got === 'string') return tokenTestFailure(c, got);
+      credentials = { user: c.smarthost.auth.username, token: got.token };
+    }
+    return runConnectionTest(c, credentials, { onStep: (step) => this.events.emit('test-step', step) });
   }
 
   async sendTest(to: string): Promise<{ id: string }> {
@@ -269,9 +333,67 @@ export class RelayService implements RelayApi {
     return { id: ingest.id };
   }
 
+  async route(address: string, from?: string): Promise<RouteInfo> {
+    const c = this.config;
+    const rw = senderRewriter(c.rewrite);
+    const sender = from === undefined ? null : { original: from, rewritten: rw ? rw.envelope(from) : from };
+    const s = c.smarthost;
+    if (c.delivery.mode === 'mx') {
+      const info = { recipient: address, sender, mode: 'mx' as const, tls: 'STARTTLS if offered, certificate not verified', auth: 'none' };
+      const domain = address.slice(address.lastIndexOf('@') + 1);
+      try {
+        const route = await resolveRoute(domain, { ipFamily: c.delivery.ipFamily, resolver: createResolver(this.opts.mx?.dnsServers) });
+        const destinations = route.hosts.map((h) => `${h.name}[${h.addresses.join(', ') || h.problem || 'no address'}]:25${route.implicit ? ' (no MX: the domain\'s own address)' : ` (preference ${h.preference})`}`);
+        return { ...info, destinations, problem: null };
+      } catch (e) {
+        if (!(e instanceof RouteError)) throw e;
+        return { ...info, destinations: [], problem: e.message };
+      }
+    }
+    const tlsText = { starttls: 'STARTTLS required', tls: 'implicit TLS', opportunistic: 'STARTTLS if offered', none: 'none (plaintext)' }[s.security] +
+      (s.security === 'none' ? '' : `, certificate ${s.verifyCertificate ? 'verified' : 'NOT verified'}${s.caFile ? ` (CA file ${s.caFile})` : ''}`);
+    const authText = s.auth.method === 'none' ? 'none' : `${s.auth.method} as ${s.auth.username}${s.auth.method === 'password' ? ` (${s.auth.mechanism === 'auto' ? 'LOGIN preferred' : s.auth.mechanism})` : ''}`;
+    if (!s.host) return { recipient: address, sender, mode: 'smarthost', destinations: [], tls: tlsText, auth: authText, problem: 'no smarthost configured (smarthost.host is empty)' };
+    let destinations: string[];
+    let problem: string | null = null;
+    try {
+      const family = { auto: 0, ipv4: 4, ipv6: 6 }[c.delivery.ipFamily];
+      const found = net.isIP(s.host) ? [{ address: s.host }] : await dns.lookup(s.host, { family, all: true });
+      destinations = found.map((a) => `${s.host}[${a.address}]:${s.port}`);
+    } catch (e) {
+      destinations = [`${s.host}:${s.port}`];
+      problem = `cannot resolve ${s.host}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    }
+    return { recipient: address, sender, mode: 'smarthost', destinations, tls: tlsText, auth: authText, problem };
+  }
+
+  async previewRewrite(address: string): Promise<string> {
+    return senderRewriter(this.config.rewrite)?.envelope(address) ?? address;
+  }
+
   onStatus(listener: (status: RelayStatus) => void): () => void {
     this.events.on('status', listener);
     return () => this.events.off('status', listener);
+  }
+
+  onTestStep(listener: (step: ConnectionStep) => void): () => void {
+    this.events.on('test-step', listener);
+    return () => this.events.off('test-step', listener);
+  }
+
+  async validateConfig(input: ConfigInput): Promise<ConfigIssue[]> {
+    try {
+      parseConfig(input);
+      return [];
+    } catch (e) {
+      if (e instanceof ConfigError) return e.issues.map((i) => ({ field: i.path, message: i.message }));
+      throw e;
+    }
+  }
+
+  async getLog(query: LogQuery = {}): Promise<string[]> {
+    if (!this.log) throw new RelayError('unavailable', 'the relay is not open');
+    return this.log.recent(query);
   }
 
   // ---- internals ----
@@ -317,9 +439,14 @@ export class RelayService implements RelayApi {
   private async makeTransport(): Promise<DeliveryTransport | Blocked> {
     const c = this.config;
     const unconfigured = (reason: string): Blocked => ({ state: 'unconfigured', reason });
-    if (c.delivery.mode !== 'smarthost') return unconfigured('direct MX delivery (delivery.mode "mx") is not available in this version; set delivery.mode to "smarthost"');
+    if (c.delivery.mode === 'mx') return this.opts.makeTransport?.(c, null) ?? new MxTransport(c, { ...this.opts.mx, hostname: this.opts.hostname, log: this.log });
     if (!c.smarthost.host) return unconfigured('no smarthost configured: set smarthost.host in the settings window or with `smtp-relay config set smarthost.host HOST`');
-    if (c.smarthost.auth.method.startsWith('oauth2')) return unconfigured(`smarthost.auth.method "${c.smarthost.auth.method}" is not available in this version; use "password" or "none"`);
+    let tokens: AccessTokenSource | null = null;
+    if (c.smarthost.auth.method.startsWith('oauth2')) {
+      const source = await this.oauthSource(c).catch((e: Error) => e.message);
+      if (typeof source === 'string') return unconfigured(source);
+      tokens = source;
+    }
     let password: string | null = null;
     if (c.smarthost.auth.method === 'password') {
       try {
@@ -331,10 +458,19 @@ export class RelayService implements RelayApi {
       this.log.redact(password);
     }
     try {
-      return this.opts.makeTransport ? this.opts.makeTransport(c, password) : new SmarthostTransport(c, password);
+      return this.opts.makeTransport ? this.opts.makeTransport(c, password) : new SmarthostTransport(c, password, {}, tokens);
     } catch (e) {
       return unconfigured((e as Error).message);
     }
+  }
+
+  /** The OAuth2 token source for `c`, or why there is none (a secret not stored, the keychain failing). */
+  private async oauthSource(c: Config): Promise<AccessTokenSource | string> {
+    this.oauthTokens ??= new OAuthTokens(this.opts.credentials, this.opts.env);
+    const got = await this.oauthTokens.sourceFor(c);
+    if ('missing' in got) return got.missing;
+    for (const secret of got.secrets) this.log.redact(secret);
+    return got.source;
   }
 
   /** Queues a delivery status notification to the sender of `state`, through the same spool. */
@@ -416,13 +552,14 @@ function queueSettings(c: Config): QueueSettings {
     maxQueueTime: parseDuration(c.delivery.maxQueueTime),
     delayWarningAfter: parseDuration(c.delivery.delayWarningAfter),
     concurrency: c.smarthost.maxConnections,
+    rewriter: senderRewriter(c.rewrite),
   };
 }
 
 export function stoppedStatus(): RelayStatus {
   return {
     state: 'stopped', queued: 0, deferred: 0, failed: 0, corrupt: 0, sending: 0, oldestQueuedSeconds: null,
-    lastError: null, lastDelivery: null, listening: null,
+    lastError: null, advice: null, lastDelivery: null, listening: null,
   };
 }
 

@@ -66,6 +66,7 @@ const VALID: Record<(typeof RELAY_METHODS)[number], unknown[]> = {
   getPasswordStatus: [], testConnection: [], sendTest: ['dev@contoso.com'],
   route: ['dev@contoso.com', 'jts@jts.localdomain'], previewRewrite: ['jts@jts.localdomain'],
   getOAuthStatus: [], setOAuthSecret: ['refresh-token', '1//0g-token'], deleteOAuthSecret: ['certificate'], oauthLogin: [],
+  validateConfig: [{ smarthost: { port: 70000 } }], getLog: [{ contains: 'status=sent', limit: 100 }],
 };
 
 describe('ipc: registration', () => {
@@ -156,7 +157,7 @@ describe('ipc: argument validation', () => {
 describe('ipc: the preload bridge (window.relay)', () => {
   it('has exactly the RelayApi methods: no generic invoke, send or ipcRenderer', () => {
     const bridge = createRelayBridge(async () => ({ ok: true, value: null }), () => () => {});
-    expect(Object.keys(bridge).sort()).toEqual([...Object.keys(methodArgs), 'onStatus'].sort());
+    expect(Object.keys(bridge).sort()).toEqual([...Object.keys(methodArgs), 'onStatus', 'onTestStep'].sort());
     expect(Object.isFrozen(bridge)).toBe(true);
     for (const value of Object.values(bridge)) expect(typeof value).toBe('function');
   });

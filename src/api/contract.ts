@@ -20,6 +20,8 @@ export interface RelayStatus {
   sending: number;
   oldestQueuedSeconds: number | null;
   lastError: string | null;
+  /** What lastError means and what to do, when the catalogue knows it. */
+  advice: Advice | null;
   lastDelivery: { id: string; to: string; status: 'sent' | 'deferred' | 'bounced'; at: number; reply: string } | null;
   /** "127.0.0.1:25" while the listener is up. */
   listening: string | null;
@@ -56,11 +58,87 @@ export interface MessageDetail extends QueueItem {
   headers: string;
 }
 
+/** Plain-language explanation of an error, from the catalogue in src/diagnose/advice.ts. */
+export interface Advice {
+  id: string;
+  cause: string;
+  fix: string;
+}
+
+export type StepName = 'dns' | 'tcp' | 'tls' | 'banner' | 'ehlo' | 'starttls' | 'auth';
+
+export interface ConnectionStep {
+  step: StepName;
+  ok: boolean;
+  /** How long the step took. */
+  ms: number;
+  /** What was found: addresses, extensions, TLS protocol and certificate, the login used. */
+  detail: string;
+  /** The server's exact reply, when the step had one. */
+  reply?: string;
+}
+
 export interface TestConnectionResult {
   ok: boolean;
-  /** What was tried, e.g. "smtp.office365.com:587 (STARTTLS required, AUTH as jts@contoso.com)". */
+  /** What was tried, e.g. "smtp.office365.com:587 (STARTTLS required, certificate verified, AUTH as jts@contoso.com)". */
   target: string;
+  steps: ConnectionStep[];
+  failedStep: StepName | null;
+  advice: Advice | null;
+  /** One line: the outcome, or the failing step and its reply. */
   message: string;
+}
+
+/** A config field the schema refuses, with its message: { field: "smarthost.port", message: "must be at most 65535" }. */
+export interface ConfigIssue {
+  field: string;
+  message: string;
+}
+
+/** Which delivery-log lines to return: those containing `contains` (any case), newest first, at most `limit` (default 500). */
+export interface LogQuery {
+  contains?: string;
+  limit?: number;
+}
+
+/** What the settings window may know about the smarthost password: whether one is stored, never the password itself. */
+/** OAuth2 secrets other than the client secret (which is stored like the password, with setPassword). */
+export type OAuthSecretKind = 'certificate' | 'service-account' | 'refresh-token';
+
+/** What the settings window may know about the OAuth2 set-up: which secrets are stored, never the secrets. */
+export interface OAuthStatus {
+  /** null when smarthost.auth.method is not an OAuth2 method. */
+  method: 'oauth2-microsoft' | 'oauth2-google' | null;
+  /** smarthost.auth.credential with "auto" resolved. */
+  credential: 'client-secret' | 'certificate' | 'service-account' | 'installed-app' | null;
+  /** Each secret the credential needs: its keychain account, whether it is stored, and what it is (no secret). */
+  secrets: { kind: 'client-secret' | OAuthSecretKind; account: string | null; stored: boolean; detail: string | null }[];
+  /** The set-up steps at Microsoft or Google, with the configured IDs filled in. */
+  checklist: string[];
+}
+
+export interface PasswordStatus {
+  /** The keychain account ("username@host"), or null while smarthost.host or auth.username is empty. */
+  account: string | null;
+  stored: boolean;
+  /** Where it comes from; SMTP_RELAY_SMARTHOST_PASSWORD ("env") overrides the keychain. */
+  source: 'keychain' | 'env' | null;
+}
+
+/** How mail to one address would travel, without sending anything (like `sendmail -bv`). */
+export interface RouteInfo {
+  recipient: string;
+  /** The envelope sender before and after sender rewriting, when one was given. */
+  sender: { original: string; rewritten: string } | null;
+  mode: 'smarthost' | 'mx';
+  /** Where it would go, in the order tried: "smtp.office365.com[52.96.91.34]:587", or MX hosts. */
+  destinations: string[];
+  /** e.g. "STARTTLS required, certificate verified". */
+  tls: string;
+  /** e.g. "password as jts@contoso.com (LOGIN preferred)", or "none". */
+  auth: string;
+  /** Set when the route cannot be used as configured (no smarthost, no MX for the domain …). */
+  problem: string | null;
 }
 
 export interface RelayApi {
@@ -80,17 +158,36 @@ export interface RelayApi {
   /** Stores the smarthost password in the OS keychain (never in config.json). */
   setPassword(password: string): Promise<void>;
   deletePassword(): Promise<boolean>;
+  /** Whether a password is stored: all the UI ever learns about it. */
+  getPasswordStatus(): Promise<PasswordStatus>;
   testConnection(): Promise<TestConnectionResult>;
   /** Queues a test message to `to` through the full path; returns its queue id. */
   sendTest(to: string): Promise<{ id: string }>;
+  /** How mail to `address` (from `from`, if given) would travel; sends nothing. */
+  route(address: string, from?: string): Promise<RouteInfo>;
+  /** What sender rewriting makes of an address ('' stays ''). */
+  previewRewrite(address: string): Promise<string>;
+  getOAuthStatus(): Promise<OAuthStatus>;
+  /** Checks and stores a certificate (PEM with key), a service-account JSON key, or a refresh token in the keychain. */
+  setOAuthSecret(kind: OAuthSecretKind, value: string): Promise<OAuthStatus>;
+  deleteOAuthSecret(kind: OAuthSecretKind): Promise<boolean>;
+  /** Google installed app: opens the system browser to sign in once and stores the refresh token. */
+  oauthLogin(): Promise<OAuthStatus>;
   /** Status pushed whenever it changes; returns an unsubscribe function. */
   onStatus(listener: (status: RelayStatus) => void): () => void;
+  /** Each testConnection step as it ends, for live display; returns an unsubscribe function. */
+  onTestStep(listener: (step: ConnectionStep) => void): () => void;
+  /** What the schema says about a config, without saving it: [] when it would be accepted. */
+  validateConfig(config: ConfigInput): Promise<ConfigIssue[]>;
+  /** Recent delivery-log lines, newest first (from memory, then the end of relay.log). */
+  getLog(query?: LogQuery): Promise<string[]>;
 }
 
 const id = z.string().regex(/^[0-9a-z]{16}$/, { error: 'is not a queue id' });
+const oauthSecretKind = z.enum(['certificate', 'service-account', 'refresh-token']);
 const email = z.string().max(320).regex(/^[^\s<>@]+@[^\s<>@]+$/, { error: 'is not an e-mail address' });
 
-/** Argument schemas of every callable method (onStatus is an event, not a call). */
+/** Argument schemas of every callable method (onStatus and onTestStep are events, not calls). */
 export const methodArgs = {
   getStatus: z.tuple([]),
   listQueue: z.union([z.tuple([]), z.tuple([z.object({ offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(1000).optional() })])]),
@@ -104,14 +201,33 @@ export const methodArgs = {
   setConfig: z.tuple([z.record(z.string(), z.unknown())]),
   setPassword: z.tuple([z.string().min(1).max(4096)]),
   deletePassword: z.tuple([]),
+  getPasswordStatus: z.tuple([]),
   testConnection: z.tuple([]),
   sendTest: z.tuple([email]),
-} satisfies Record<Exclude<keyof RelayApi, 'onStatus'>, z.ZodType>;
+  route: z.union([z.tuple([email]), z.tuple([email, z.union([email, z.literal('')])])]),
+  previewRewrite: z.tuple([z.union([email, z.literal('')])]),
+  getOAuthStatus: z.tuple([]),
+  setOAuthSecret: z.tuple([oauthSecretKind, z.string().min(1).max(20_000)]),
+  deleteOAuthSecret: z.tuple([oauthSecretKind]),
+  oauthLogin: z.tuple([]),
+  validateConfig: z.tuple([z.record(z.string(), z.unknown())]),
+  getLog: z.union([z.tuple([]), z.tuple([z.strictObject({ contains: z.string().max(200).optional(), limit: z.number().int().min(1).max(2000).optional() })])]),
+} satisfies Record<Exclude<keyof RelayApi, RelayEvent>, z.ZodType>;
+
+/** The RelayApi members that are subscriptions, not calls. */
+export type RelayEvent = 'onStatus' | 'onTestStep';
 
 export type RelayMethod = keyof typeof methodArgs;
 
 export function isRelayMethod(name: unknown): name is RelayMethod {
   return typeof name === 'string' && Object.hasOwn(methodArgs, name);
+}
+
+/** A call's arguments, validated; a bad call is refused with what is wrong ("sendTest: 0 is not an e-mail address"). */
+export function parseMethodArgs(method: RelayMethod, args: unknown): unknown[] {
+  const parsed = methodArgs[method].safeParse(args);
+  if (parsed.success) return parsed.data as unknown[];
+  throw new RelayError('invalid', `${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'} ${i.message}`).join('; ')}`);
 }
 
 /** Errors that cross a transport keep a machine-readable kind so the UI/CLI can react (e.g. name a field). */

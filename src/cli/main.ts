@@ -8,6 +8,7 @@ import { ConfigError } from '../config/schema.js';
 import { defaultDataDir, getConfigValue, loadConfig, saveConfig, withConfigValue } from '../config/store.js';
 import { RelayService } from '../relay.js';
 import { KeychainStore } from '../secrets/keychain.js';
+import { addOAuthCommands } from './oauth.js';
 import { readSecret } from './read-secret.js';
 
 type Api = Omit<RemoteRelay, 'close' | 'onStatus'>;
@@ -75,6 +76,7 @@ function printStatus(s: RelayStatus): void {
   if (s.corrupt) lines.push(`corrupt:     ${s.corrupt} (unreadable entries moved to spool/corrupt)`);
   if (s.lastDelivery) lines.push(`last:        ${new Date(s.lastDelivery.at).toISOString()} ${s.lastDelivery.status} to <${s.lastDelivery.to}>`);
   if (s.lastError) lines.push(`last error:  ${s.lastError}`);
+  if (s.advice) lines.push(`cause:       ${s.advice.cause}`, `fix:         ${s.advice.fix}`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 
@@ -179,9 +181,28 @@ export function buildProgram(): Command {
 
   cmd('test-connection', 'connect to the smarthost, check TLS and authentication; sends no mail').action(async (o) => {
     const r = await withRelay(dataDirOf(o), (api) => api.testConnection());
-    process.stdout.write(`${r.ok ? 'ok' : 'FAILED'}: ${r.target}: ${r.message}\n`);
+    process.stdout.write(`${r.target}\n`);
+    for (const s of r.steps) {
+      process.stdout.write(`  ${s.ok ? 'ok  ' : 'FAIL'}  ${s.step.padEnd(8)} ${String(s.ms).padStart(5)} ms  ${s.detail}\n`);
+      if (!s.ok && s.reply) process.stdout.write(`${s.reply.split('\n').map((l) => `                         server: ${l}`).join('\n')}\n`);
+    }
+    process.stdout.write(`${r.ok ? 'ok' : 'FAILED'}: ${r.message}\n`);
+    if (r.advice) process.stdout.write(`cause: ${r.advice.cause}\nfix:   ${r.advice.fix}\n`);
     if (!r.ok) process.exitCode = 1;
   });
+
+  cmd('route', 'how mail to an address would travel (rewriting, destination, TLS, login); sends nothing')
+    .argument('<address>').option('--from <sender>', 'also show what happens to this sender').action(async (address, o) => {
+      const r = await withRelay(dataDirOf(o), (api) => (o.from === undefined ? api.route(address) : api.route(address, o.from)));
+      const lines = [`recipient:   <${r.recipient}>`];
+      if (r.sender) lines.push(`sender:      <${r.sender.original}>${r.sender.rewritten !== r.sender.original ? ` -> <${r.sender.rewritten}> (rewritten)` : ' (unchanged)'}`);
+      lines.push(`delivery:    ${r.mode === 'smarthost' ? 'through the smarthost' : 'directly to the MX hosts'}`);
+      for (const d of r.destinations) lines.push(`             ${d}`);
+      lines.push(`tls:         ${r.tls}`, `auth:        ${r.auth}`);
+      if (r.problem) lines.push(`problem:     ${r.problem}`);
+      process.stdout.write(lines.join('\n') + '\n');
+      if (r.problem) process.exitCode = 1;
+    });
 
   const password = program.command('password').description('the smarthost password in the OS keychain');
   password.command('set').description('read the password from stdin and store it').addOption(dataDir()).action(async (o) => {
@@ -194,6 +215,8 @@ export function buildProgram(): Command {
     const deleted = await withRelay(dataDirOf(o), (api) => api.deletePassword());
     process.stdout.write(deleted ? 'password removed\n' : 'no password was stored\n');
   });
+
+  addOAuthCommands(program, { dataDirOption: dataDir, dataDirOf, withRelay });
 
   const config = program.command('config').description('read or change config.json (validated)');
   config.command('get').argument('[key]', 'dotted path such as smarthost.port').addOption(dataDir()).action(async (key, o) => {

@@ -2,6 +2,7 @@
 // Field names are a public contract (ARCHITECTURE.md): add fields, never rename them.
 import net from 'node:net';
 import { z } from 'zod';
+import { isLoopback, isNonPublicRange } from '../receive/networks.js';
 import { parseDuration, parseSchedule } from './duration.js';
 
 export const CONFIG_VERSION = 1;
@@ -17,6 +18,10 @@ const schedule = z.string().refine(
   (s) => { try { parseSchedule(s); return true; } catch { return false; } },
   { error: (iss) => { try { parseSchedule(String(iss.input)); return 'invalid schedule'; } catch (e) { return (e as Error).message; } } },
 );
+
+function atLeast(d: typeof duration, ms: number, text: string) {
+  return d.refine((s) => { try { return parseDuration(s) >= ms; } catch { return true; } }, { error: `must be at least ${text}` });
+}
 
 /** "127.0.0.0/8", "::1/128" or a bare address (a single host). */
 export const cidr = z.string().refine((s) => parseCidr(s) !== null, {
@@ -50,6 +55,12 @@ export const listenSchema = z.strictObject({
   maxRecipients: z.number().int().min(1).max(10_000).default(100),
   /** Concurrent client connections; more get 421. */
   maxClients: z.number().int().min(1).max(10_000).default(50),
+  /** Concurrent connections from one address; more get 421, so no single client can take every slot. */
+  maxConnectionsPerClient: z.number().int().min(1).max(10_000).default(25),
+  /** A session lasting longer is closed with 421 (cuts clients that trickle bytes to hold a slot). */
+  maxSessionTime: atLeast(duration, 1000, '1s').default('10m'),
+  /** Bare CR, bare LF and NUL in a message (SMTP smuggling): normalize (stored as CRLF / removed) or reject (550 5.6.0). */
+  bareLineEndings: z.enum(['normalize', 'reject']).default('normalize'),
 });
 
 export const deliverySchema = z.strictObject({
@@ -64,11 +75,25 @@ export const deliverySchema = z.strictObject({
   delayWarningAfter: duration.default('4h'),
 });
 
+const httpsUrl = z.string().trim().max(2000).refine((s) => s === '' || URL.parse(s)?.protocol === 'https:', { error: 'must be an https:// address (or empty for the provider\'s own)' });
+
 export const authSchema = z.strictObject({
   method: z.enum(['none', 'password', 'oauth2-microsoft', 'oauth2-google']).default('none'),
   username: z.string().trim().max(320).default(''),
   /** SASL mechanism: auto prefers LOGIN where offered (Microsoft 365 rejects PLAIN). */
   mechanism: z.enum(['auto', 'LOGIN', 'PLAIN', 'CRAM-MD5']).default('auto'),
+  /** OAuth2: what proves the app. auto = client-secret (oauth2-microsoft), service-account (oauth2-google). */
+  credential: z.enum(['auto', 'client-secret', 'certificate', 'service-account', 'installed-app']).default('auto'),
+  /** oauth2-microsoft: the Directory (tenant) ID, or the tenant's domain. */
+  tenantId: z.string().trim().max(256).regex(/^[A-Za-z0-9.-]*$/, { error: 'must be the Directory (tenant) ID (a GUID) or a domain such as contoso.onmicrosoft.com' }).default(''),
+  /** oauth2-microsoft: the Application (client) ID; oauth2-google installed-app: the OAuth client ID. */
+  clientId: z.string().trim().max(256).regex(/^[A-Za-z0-9._-]*$/, { error: 'must be the client ID as shown by Microsoft Entra ID or Google Cloud' }).default(''),
+  /** Token endpoint; empty = the provider's own. For sovereign clouds and tests. */
+  tokenEndpoint: httpsUrl.default(''),
+  /** oauth2-google installed-app: where the browser signs in; empty = Google's own. */
+  authorizationEndpoint: httpsUrl.default(''),
+  /** Empty = https://outlook.office365.com/.default (Microsoft) or https://mail.google.com/ (Google). */
+  scope: z.string().trim().max(1000).default(''),
 });
 
 export const smarthostSchema = z.strictObject({
@@ -84,9 +109,16 @@ export const smarthostSchema = z.strictObject({
   auth: authSchema.prefault({}),
 });
 
+const mailbox = z.string().trim().regex(/^[^\s<>@]+@[^\s<>@]+$/, { error: 'must be an e-mail address such as jts@contoso.com' });
+
 export const rewriteSchema = z.strictObject({
-  senders: z.array(z.strictObject({ match: z.string().min(1), replace: z.string().min(1) })).default([]),
-  forceSender: z.string().default(''),
+  /** Like Postfix's smtp_generic_maps: "match" is an address or "@domain"; the first match wins. */
+  senders: z.array(z.strictObject({
+    match: z.string().trim().regex(/^([^\s<>@]+)?@[^\s<>@]+$/, { error: 'must be an address (app@host.local) or a domain (@host.local)' }),
+    replace: mailbox,
+  })).default([]),
+  /** Send everything as this one mailbox (Microsoft 365 SendAs); the original From is kept in Reply-To. */
+  forceSender: z.union([z.literal(''), mailbox]).default(''),
 });
 
 export const alertsSchema = z.strictObject({
@@ -101,13 +133,54 @@ export const configSchema = z.strictObject({
   rewrite: rewriteSchema.prefault({}),
   alerts: alertsSchema.prefault({}),
 }).superRefine((c, ctx) => {
+  for (const issue of openRelayRanges(c.listen)) ctx.addIssue({ code: 'custom', ...issue });
   if (c.smarthost.auth.method === 'password' && c.smarthost.auth.username === '') {
     ctx.addIssue({ code: 'custom', path: ['smarthost', 'auth', 'username'], message: 'is required when auth.method is "password"' });
   }
   if (c.smarthost.security === 'tls' && c.smarthost.port === 587) {
     ctx.addIssue({ code: 'custom', path: ['smarthost', 'security'], message: '"tls" (implicit TLS) is for port 465; port 587 expects "starttls"' });
   }
+  for (const [field, message] of oauthIssues(c.smarthost.auth)) ctx.addIssue({ code: 'custom', path: ['smarthost', 'auth', field], message });
 });
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What an OAuth2 method needs beyond the field types; nothing for the other methods. */
+function oauthIssues(a: z.infer<typeof authSchema>): [field: string, message: string][] {
+  if (!a.method.startsWith('oauth2-')) return [];
+  const issues: [string, string][] = [];
+  const need = (field: 'username' | 'tenantId' | 'clientId', what: string) => { if (a[field] === '') issues.push([field, `is required when auth.method is "${a.method}": ${what}`]); };
+  need('username', 'the mailbox the relay sends as');
+  if (a.username && !/^[^\s<>@]+@[^\s<>@]+$/.test(a.username)) issues.push(['username', 'must be the mailbox\'s e-mail address with OAuth2']);
+  if (a.method === 'oauth2-microsoft') {
+    need('tenantId', 'the Directory (tenant) ID from the app registration\'s Overview page');
+    need('clientId', 'the Application (client) ID from the app registration\'s Overview page');
+    if (a.clientId && !GUID.test(a.clientId)) issues.push(['clientId', 'must be the Application (client) ID, a GUID such as 4a1b2c3d-0000-1111-2222-333344445555']);
+    if (!['auto', 'client-secret', 'certificate'].includes(a.credential)) issues.push(['credential', 'must be "client-secret" or "certificate" with oauth2-microsoft']);
+    if (a.tokenEndpoint && !a.tokenEndpoint.endsWith('/oauth2/v2.0/token')) issues.push(['tokenEndpoint', 'must be a Microsoft identity platform v2.0 token endpoint, https://<host>/<tenant>/oauth2/v2.0/token']);
+  } else {
+    if (!['auto', 'service-account', 'installed-app'].includes(a.credential)) issues.push(['credential', 'must be "service-account" (Google Workspace) or "installed-app" (a Gmail account) with oauth2-google']);
+    if (a.credential === 'installed-app') need('clientId', 'the OAuth client ID of the "Desktop app" client in Google Cloud');
+  }
+  return issues;
+}
+
+/**
+ * Listening beyond loopback (0.0.0.0, ::, a LAN address) with an allowedClients range that takes in
+ * a wide part of the public Internet would make the relay an open relay. Private and reserved ranges
+ * of any size are fine, and so are public ones up to a /24 (IPv4) or /48 (IPv6): a partner's server.
+ */
+function openRelayRanges(listen: { host: string; allowedClients: string[] }): { path: (string | number)[]; message: string }[] {
+  if (isLoopback(listen.host)) return [];
+  return listen.allowedClients.flatMap((text, i) => {
+    const r = parseCidr(text);
+    if (!r || r.prefix >= (r.family === 'ipv4' ? 24 : 48) || isNonPublicRange(r.address, r.prefix)) return [];
+    return [{
+      path: ['listen', 'allowedClients', i],
+      message: `"${text}" would let computers anywhere on the Internet send mail through this relay (an open relay), because listen.host "${listen.host}" accepts connections from the network; list only your own networks, e.g. 192.168.1.0/24, or set listen.host to 127.0.0.1`,
+    }];
+  });
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -13,6 +13,8 @@ export interface RecipientOutcome {
   enhanced?: string;
   /** The server's reply or our description of the failure, one line, at most 512 characters. */
   response: string;
+  /** The server that answered for this recipient, when it differs by recipient (MX delivery). */
+  relay?: string;
 }
 
 export interface AttemptOutcome {

@@ -7,9 +7,11 @@ import type { Entry, QueueEntry, Spool } from '../spool/spool.js';
 import type { MessageState, RecipientState } from '../spool/state.js';
 import type { AttemptOutcome } from './outcome.js';
 import { retryDelay } from './retry.js';
+import type { SenderRewriter } from '../rewrite/senders.js';
 
 export interface DeliveryTransport {
-  send(envelope: { from: string; to: string[] }, rawPath: string, size?: number): Promise<AttemptOutcome>;
+  /** One attempt; `rewriteHeaders` rewrites the header section on the way out (sender rewriting). */
+  send(envelope: { from: string; to: string[] }, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome>;
   /** Connects and authenticates without sending; rejects with the server's reply. */
   verify(): Promise<void>;
   /** Lets deliveries in flight finish, unless `force`: then they end now (as deferred). */
@@ -33,6 +35,8 @@ export interface QueueManagerOptions {
   delayWarningAfter: number;
   /** Deliveries at once (the smarthost's maxConnections). */
   concurrency: number;
+  /** Sender rewriting applied to every delivery (config.rewrite), or null. */
+  rewriter: SenderRewriter | null;
   /**
    * Queues a delivery status notification to the message's sender. Called before the state that
    * caused it is committed, so a crash can repeat a notification but never lose one.
@@ -55,7 +59,7 @@ export interface LastDelivery {
 }
 
 /** Settings a config change can replace while the relay runs. */
-export type QueueSettings = Pick<QueueManagerOptions, 'schedule' | 'maxQueueTime' | 'delayWarningAfter' | 'concurrency'>;
+export type QueueSettings = Pick<QueueManagerOptions, 'schedule' | 'maxQueueTime' | 'delayWarningAfter' | 'concurrency' | 'rewriter'>;
 
 /** New mail waiting for its first attempt, in arrival order; beyond this many the scan finds it. */
 const FRESH_LIMIT = 10_000;
@@ -245,7 +249,9 @@ export class QueueManager {
       const transport = await this.getTransport();
       if (!transport) return;
       const started = Date.now();
-      const outcome = await transport.send({ from: state.from, to: due.map((r) => r.a) }, this.opts.spool.contentPath(state.id), state.size);
+      const rw = this.opts.rewriter;
+      const envelope = { from: rw ? rw.envelope(state.from) : state.from, to: due.map((r) => r.a) };
+      const outcome = await transport.send(envelope, this.opts.spool.contentPath(state.id), state.size, rw?.headers);
       if (outcome.authFailure) {
         // A configuration problem, not the message's: it keeps its place and its retries.
         this.block({ state: 'auth-failed', reason: `authentication failed at ${outcome.relay}: ${outcome.recipients[0]?.response ?? ''}` });
@@ -279,7 +285,7 @@ export class QueueManager {
       if (!r) continue;
       r.n++;
       r.at = now;
-      r.relay = outcome.relay;
+      r.relay = o.relay ?? outcome.relay;
       r.resp = o.response.slice(0, 512);
       if (o.code !== undefined) r.code = o.code; else delete r.code;
       if (o.enhanced !== undefined) r.esc = o.enhanced; else delete r.esc;
@@ -300,7 +306,7 @@ export class QueueManager {
       }
       if (r.st === 'f') failed.push(r);
       const status = r.st === 'f' ? 'bounced' : r.st === 's' ? 'sent' : 'deferred';
-      const line = `id=${state.id} to=<${o.address}> relay=${outcome.relay} delay=${formatSeconds(now - state.created)} delays=${formatSeconds(now - started)} attempts=${r.n} status=${status} (${r.resp})`;
+      const line = `id=${state.id} to=<${o.address}> relay=${r.relay} delay=${formatSeconds(now - state.created)} delays=${formatSeconds(now - started)} attempts=${r.n} status=${status} (${r.resp})`;
       if (status === 'sent') this.opts.log.info(line); else this.opts.log.warn(line);
       this.lastDelivery = { id: state.id, to: o.address, status, at: now, reply: r.resp };
       if (status !== 'sent') this.lastError = `${o.address}: ${r.resp}`;

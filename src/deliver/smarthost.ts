@@ -4,7 +4,6 @@
 import { X509Certificate } from 'node:crypto';
 import dns from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import tls from 'node:tls';
@@ -12,7 +11,11 @@ import nodemailer, { type NodemailerError, type SMTPPoolOptions, type SMTPPoolSe
 import type { SMTPConnectionCustomAuthContext } from 'nodemailer/lib/smtp-connection';
 import { ConfigError, type Config } from '../config/schema.js';
 import { outcomeOfError, outcomeOfSuccess, type Attempt } from './classify.js';
+import { openMessage } from './message-stream.js';
 import type { AttemptOutcome } from './outcome.js';
+import { authFailureHint } from '../oauth/advice.js';
+import type { AccessTokenSource } from '../oauth/token.js';
+import { asDeliveryError, tokenForDelivery, xoauth2Auth } from '../oauth/xoauth2.js';
 
 const POOL_GAVE_UP = 'Reached maximum number of retries after connection was closed';
 
@@ -31,12 +34,16 @@ export class SmarthostTransport {
   private relay: string;
   private readonly missingPassword: NodemailerError | null;
   private readonly ca: string | undefined;
+  /** The token the current pool's connections log in with (OAuth2). */
+  private poolToken: string | null = null;
 
   /**
    * `timeouts` replaces the defaults (connect 30 s, greeting 30 s, socket 10 min: RFC 5321 §4.5.3.2
    * lets a server take 10 minutes over the final dot); tests shorten them.
    */
-  constructor(private readonly config: Config, private readonly password: string | null, private readonly timeouts: Timeouts = {}) {
+  constructor(private readonly config: Config, private readonly password: string | null, private readonly timeouts: Timeouts = {},
+    /** OAuth2 methods: where the XOAUTH2 login gets its tokens. */
+    private readonly tokens: AccessTokenSource | null = null) {
     const { host, port, auth, caFile } = config.smarthost;
     this.relay = `${net.isIPv6(host) ? `[${host}]` : host}:${port}`;
     this.missingPassword = auth.method === 'password' && !password
@@ -56,7 +63,7 @@ export class SmarthostTransport {
       const family = { auto: 0, ipv4: 4, ipv6: 6 }[this.config.delivery.ipFamily];
       const address = net.isIP(host) ? host : (await dns.lookup(host, { family })).address;
       this.relay = `${host}[${address}]:${port}`;
-      return nodemailer.createTransport({ ...poolOptions(this.config, this.password, address, this.ca), ...this.timeouts });
+      return nodemailer.createTransport({ ...poolOptions(this.config, this.password, address, this.ca, this.tokens), ...this.timeouts });
     })().catch((e: NodeJS.ErrnoException) => {
       this.pool = null;
       throw Object.assign(new Error(`cannot resolve ${this.config.smarthost.host}: ${e.code ?? e.message}`), { code: 'EDNS' });
@@ -69,9 +76,12 @@ export class SmarthostTransport {
    * SMTP and network failures come back as the outcome; only local problems (an unreadable spool
    * file) reject.
    */
-  async send(envelope: Envelope, rawPath: string, size?: number): Promise<AttemptOutcome> {
+  /** `rewriteHeaders` (sender rewriting) is applied to the header section on the way out. */
+  async send(envelope: Envelope, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome> {
     const attempt: Attempt = { recipients: envelope.to, relay: this.relay, bodySent: false };
     if (this.missingPassword) return outcomeOfError(attempt, this.missingPassword);
+    const tokenFailure = await this.renewToken();
+    if (tokenFailure) return this.withAuthHint(outcomeOfError(attempt, tokenFailure));
     let pool: Pool;
     try {
       pool = await this.connect();
@@ -81,10 +91,11 @@ export class SmarthostTransport {
     attempt.relay = this.relay;
     // Our own stream rather than raw:{path}: its 'end' is how we tell a reply lost after the final
     // dot (maybe delivered) from one lost earlier, which nodemailer reports identically.
-    const body = (await open(rawPath, 'r')).createReadStream();
+    const message = await openMessage(rawPath, rewriteHeaders);
+    const body = message.stream;
     body.once('end', () => { attempt.bodySent = true; });
     try {
-      const info = await pool.sendMail({ envelope: { from: envelope.from, to: envelope.to, size }, raw: body });
+      const info = await pool.sendMail({ envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size }, raw: body });
       return this.hidePassword(outcomeOfSuccess(attempt, info));
     } catch (err) {
       const e = err as NodemailerError;
@@ -92,7 +103,7 @@ export class SmarthostTransport {
       if (e.code === 'ESTREAM') throw e;
       // maxRequeues 0 turns "closed before the message went out" into this, which reads as if we gave up.
       if (e.message === POOL_GAVE_UP) e.message = 'the connection closed before the message could be sent';
-      return this.hidePassword(outcomeOfError(attempt, e));
+      return this.withAuthHint(this.hidePassword(outcomeOfError(attempt, asDeliveryError(e))));
     } finally {
       // Closes the file also when no connection was made and nothing read it.
       body.destroy();
@@ -103,11 +114,15 @@ export class SmarthostTransport {
   async verify(): Promise<void> {
     if (this.missingPassword) throw this.missingPassword;
     try {
+      const tokenFailure = await this.renewToken();
+      if (tokenFailure) throw tokenFailure;
       await (await this.connect()).verify();
     } catch (err) {
       const e = err as NodemailerError;
       e.message = this.hide(e.message);
       if (e.response) e.response = this.hide(e.response);
+      const hint = authFailureHint(e.response ?? e.message, this.config.smarthost.auth.method);
+      if (hint && e.code === 'EAUTH') e.message += ` (${hint})`;
       throw e;
     }
   }
@@ -116,6 +131,31 @@ export class SmarthostTransport {
    *  failing their attempt (a shutdown that waited long enough). */
   close(force = false): void {
     void this.pool?.then((p) => p.close({ force }), () => {});
+  }
+
+  /**
+   * OAuth2: makes sure a valid token is in hand before dialling, and lets no connection outlive the
+   * token it logged in with: when the token is renewed, the pool is replaced (busy connections finish
+   * their message first). Returns the failure to report when no token can be had.
+   */
+  private async renewToken(): Promise<NodemailerError | null> {
+    if (!this.tokens) return null;
+    const got = await tokenForDelivery(this.tokens);
+    if ('error' in got) return got.error;
+    if (this.poolToken !== got.token) {
+      this.close();
+      this.pool = null;
+      this.poolToken = got.token;
+    }
+    return null;
+  }
+
+  /** A refused login's reply gets what to do about it, for the log and the status (oauth/advice.ts). */
+  private withAuthHint(outcome: AttemptOutcome): AttemptOutcome {
+    const first = outcome.recipients[0];
+    const hint = outcome.authFailure && first ? authFailureHint(first.response, this.config.smarthost.auth.method) : null;
+    if (hint) for (const r of outcome.recipients) r.response = `${r.response} (${hint})`;
+    return outcome;
   }
 
   // In case a server echoes what it was sent: the password must not reach the spool, the UI or a log.
@@ -129,7 +169,7 @@ export class SmarthostTransport {
   }
 }
 
-function poolOptions(config: Config, password: string | null, address: string, ca: string | undefined): SMTPPoolOptions & { pool: true } {
+function poolOptions(config: Config, password: string | null, address: string, ca: string | undefined, tokens: AccessTokenSource | null): SMTPPoolOptions & { pool: true } {
   const { host, port, security, verifyCertificate, maxConnections, auth } = config.smarthost;
   const withPassword = auth.method === 'password';
   return {
@@ -159,13 +199,15 @@ function poolOptions(config: Config, password: string | null, address: string, c
       servername: net.isIP(host) ? undefined : host,
       ca: ca ? [...tls.rootCertificates, ca] : undefined,
     },
-    auth: withPassword ? { user: auth.username, pass: password ?? undefined, method: auth.mechanism === 'auto' ? undefined : auth.mechanism } : undefined,
+    auth: withPassword ? { user: auth.username, pass: password ?? undefined, method: auth.mechanism === 'auto' ? undefined : auth.mechanism }
+      : tokens ? xoauth2Auth(auth.username, tokens) : undefined,
     // Without a method nodemailer takes PLAIN whenever offered; this handler runs in its place.
     customAuth: withPassword && auth.mechanism === 'auto' ? { PLAIN: loginFirst } : undefined,
   };
 }
 
-function readCaFile(file: string): string {
+/** Reads smarthost.caFile once, failing with the setting's name rather than at every connection. */
+export function readCaFile(file: string): string {
   try {
     const pem = readFileSync(file, 'utf8');
     new X509Certificate(pem); // fails now, naming the setting, rather than at every connection

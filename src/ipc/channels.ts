@@ -8,6 +8,7 @@ export const RELAY_METHODS = [
   'getStatus', 'listQueue', 'getMessage', 'retry', 'retryAll', 'deleteMessage', 'pause', 'resume',
   'getConfig', 'setConfig', 'setPassword', 'deletePassword', 'getPasswordStatus', 'testConnection', 'sendTest',
   'route', 'previewRewrite', 'getOAuthStatus', 'setOAuthSecret', 'deleteOAuthSecret', 'oauthLogin',
+  'validateConfig', 'getLog',
 ] as const;
 
 type Listed = (typeof RELAY_METHODS)[number];
@@ -15,6 +16,9 @@ const _methodsMatchContract: [Exclude<RelayMethod, Listed>, Exclude<Listed, Rela
 
 /** Main -> window: RelayStatus whenever it changes (RelayApi.onStatus). */
 export const STATUS_CHANNEL = 'relay:status';
+
+/** Main -> window: each test-connection step as it ends (RelayApi.onTestStep). */
+export const TEST_STEP_CHANNEL = 'relay:test-step';
 
 export function invokeChannel(method: RelayMethod): string {
   return `relay:${method}`;

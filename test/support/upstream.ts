@@ -52,6 +52,8 @@ export interface UpstreamOptions {
   dataReplyDelayMs?: number;
   /** Listen on this port (to bring a smarthost "back up" where the relay expects it); default: any free port. */
   port?: number;
+  /** Listen on this loopback address (127.0.0.2, ::1 …: MX hosts sharing one port); default 127.0.0.1. */
+  host?: string;
 }
 
 export interface ReceivedMessage {
@@ -149,7 +151,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => {
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
@@ -158,7 +160,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
   server.on('error', () => {});
 
   return {
-    host: '127.0.0.1',
+    host: options.host ?? '127.0.0.1',
     port: (server.server.address() as AddressInfo).port,
     messages,
     commands,

@@ -1,0 +1,33 @@
+// Reads a spooled message for sending, with its header section passed through a rewrite (sender
+// rewriting) when one is given. Only the header section is held in memory; the body streams from disk.
+import fs from 'node:fs/promises';
+import { Readable } from 'node:stream';
+
+/** Larger header sections are sent unchanged: a rewrite must never truncate a message. */
+const MAX_HEADER = 256 * 1024;
+
+export interface OpenedMessage {
+  stream: Readable;
+  /** Bytes that will be sent (the file's size, adjusted by the rewrite). */
+  size: number;
+}
+
+export async function openMessage(rawPath: string, rewriteHeaders?: (section: string) => string): Promise<OpenedMessage> {
+  const fh = await fs.open(rawPath, 'r');
+  const { size } = await fh.stat();
+  if (!rewriteHeaders) return { stream: fh.createReadStream(), size };
+  const head = Buffer.alloc(Math.min(size, MAX_HEADER));
+  await fh.read(head, 0, head.length, 0);
+  const end = head.indexOf('\r\n\r\n');
+  if (end < 0) return { stream: fh.createReadStream(), size };
+  // latin1 maps each byte to one char and back, so untouched bytes (8-bit names, UTF-8) survive exactly.
+  const section = head.subarray(0, end + 2).toString('latin1');
+  const rewritten = Buffer.from(rewriteHeaders(section), 'latin1');
+  const rest = fh.createReadStream({ start: end + 2 });
+  const stream = Readable.from((async function* () {
+    yield rewritten;
+    yield* rest;
+  })(), { objectMode: false });
+  stream.once('close', () => rest.destroy());
+  return { stream, size: size - (end + 2) + rewritten.length };
+}

@@ -1,0 +1,160 @@
+// test-connection: walks the way to the smarthost one step at a time (DNS, TCP, TLS, banner, EHLO,
+// STARTTLS with the certificate, AUTH) and reports each step's outcome, timing and the server's exact
+// reply, so an admin sees where it breaks and why. It never sends mail (no MAIL FROM).
+import crypto from 'node:crypto';
+import dns from 'node:dns/promises';
+import net from 'node:net';
+import os from 'node:os';
+import tls from 'node:tls';
+import type { ConnectionStep, StepName, TestConnectionResult } from '../api/contract.js';
+import type { Config } from '../config/schema.js';
+import { readCaFile } from '../deliver/smarthost.js';
+import { adviceFor } from './advice.js';
+import { SmtpProbe, type Reply } from './smtp-probe.js';
+
+export interface TestCredentials {
+  user: string;
+  /** A password (LOGIN, PLAIN, CRAM-MD5) … */
+  pass?: string;
+  /** … or an OAuth2 access token (XOAUTH2). */
+  token?: string;
+}
+
+export interface TestOptions {
+  /** Per step; default 15 s. */
+  timeoutMs?: number;
+  /** Called as each step ends, for live display. */
+  onStep?: (step: ConnectionStep) => void;
+}
+
+class StepFailed extends Error {}
+
+export async function testConnection(config: Config, credentials: TestCredentials | null, opts: TestOptions = {}): Promise<TestConnectionResult> {
+  const { host, port, security, verifyCertificate, caFile, auth } = config.smarthost;
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const steps: ConnectionStep[] = [];
+  const target = `${host}:${port} (${describeSecurity(security, verifyCertificate)}${auth.method !== 'none' ? `, AUTH as ${auth.username}` : ''})`;
+  let probe: SmtpProbe | null = null;
+
+  /** Runs one step; a throw or a false `ok` ends the test there. */
+  const step = async (name: StepName, run: () => Promise<{ ok: boolean; detail: string; reply?: string }>) => {
+    const started = performance.now();
+    let result: { ok: boolean; detail: string; reply?: string };
+    try {
+      result = await run();
+    } catch (e) {
+      result = { ok: false, detail: (e as Error).message };
+    }
+    const done: ConnectionStep = { step: name, ok: result.ok, ms: Math.round(performance.now() - started), detail: result.detail, ...(result.reply ? { reply: result.reply } : {}) };
+    steps.push(done);
+    opts.onStep?.(done);
+    if (!result.ok) throw new StepFailed(result.reply ?? result.detail);
+  };
+
+  try {
+    if (!host) throw new StepFailed('no smarthost configured (smarthost.host is empty)');
+    const ca = caFile ? [...tls.rootCertificates, readCaFile(caFile)] : undefined;
+    const tlsOptions: tls.ConnectionOptions = { rejectUnauthorized: false, ca, ...(net.isIP(host) ? {} : { servername: host }) };
+    let address = host;
+    await step('dns', async () => {
+      if (net.isIP(host)) return { ok: true, detail: `${host} is an address` };
+      const family = { auto: 0, ipv4: 4, ipv6: 6 }[config.delivery.ipFamily];
+      const all = await dns.lookup(host, { family, all: true });
+      address = all[0]?.address ?? '';
+      return { ok: all.length > 0, detail: `${host} -> ${all.map((a) => a.address).join(', ')}` };
+    });
+    await step('tcp', async () => {
+      probe = await SmtpProbe.connect(address, port, timeoutMs, security === 'tls' ? tlsOptions : undefined);
+      return { ok: true, detail: `connected to ${address}:${port}` };
+    });
+    const p = probe as unknown as SmtpProbe;
+    if (security === 'tls') await step('tls', async () => certificateCheck(p.tlsSocket as tls.TLSSocket, host, verifyCertificate));
+    await step('banner', async () => replyStep(await p.reply(), 220));
+    const helo = config.delivery.heloName || os.hostname();
+    let ehlo = await ehloStep(step, p, helo);
+    const offersTls = /^\d{3}[- ]STARTTLS\b/im.test(ehlo.text);
+    if (security === 'starttls' || (security === 'opportunistic' && offersTls)) {
+      await step('starttls', async () => {
+        if (!offersTls && security === 'starttls') return { ok: false, detail: 'the server does not offer STARTTLS on this port: TLS is required, but was not offered' };
+        const r = await p.command('STARTTLS');
+        if (r.code !== 220) return { ok: false, detail: 'STARTTLS refused', reply: r.text };
+        return certificateCheck(await p.startTls(tlsOptions), host, verifyCertificate);
+      });
+      ehlo = await ehloStep(step, p, helo);
+    }
+    if (auth.method !== 'none') {
+      await step('auth', async () => {
+        if (!credentials || (!credentials.pass && !credentials.token)) return { ok: false, detail: 'no password or token is stored for this account' };
+        return login(p, ehlo.text, auth.mechanism, credentials);
+      });
+    }
+    return finish(target, steps, null);
+  } catch (e) {
+    return finish(target, steps, e instanceof StepFailed ? e.message : (e as Error).message);
+  } finally {
+    (probe as SmtpProbe | null)?.close();
+  }
+}
+
+function finish(target: string, steps: ConnectionStep[], failure: string | null): TestConnectionResult {
+  const failed = steps.find((s) => !s.ok) ?? null;
+  if (failure === null) {
+    return { ok: true, target, steps, failedStep: null, advice: null, message: 'connected; TLS and authentication accepted (no mail was sent)' };
+  }
+  return { ok: false, target, steps, failedStep: failed?.step ?? null, advice: adviceFor(failure), message: `${failed ? `${failed.step}: ` : ''}${failure}` };
+}
+
+function describeSecurity(security: Config['smarthost']['security'], verify: boolean): string {
+  const name = { starttls: 'STARTTLS required', tls: 'implicit TLS', opportunistic: 'STARTTLS if offered', none: 'no TLS' }[security];
+  return security === 'none' ? name : `${name}, certificate ${verify ? 'verified' : 'NOT verified'}`;
+}
+
+function replyStep(r: Reply, expected: number): { ok: boolean; detail: string; reply: string } {
+  return { ok: r.code === expected, detail: r.code === expected ? r.text.split('\n')[0] as string : `expected ${expected}`, reply: r.text };
+}
+
+async function ehloStep(step: (n: StepName, run: () => Promise<{ ok: boolean; detail: string; reply?: string }>) => Promise<void>, p: SmtpProbe, helo: string): Promise<Reply> {
+  let reply: Reply = { code: 0, text: '' };
+  await step('ehlo', async () => {
+    reply = await p.command(`EHLO ${helo}`);
+    if (reply.code !== 250) return replyStep(reply, 250);
+    const ext = reply.text.split('\n').slice(1).map((l) => l.slice(4));
+    const mechs = ext.find((e) => /^AUTH[ =]/i.test(e))?.slice(5) ?? 'none offered';
+    return { ok: true, detail: `extensions: ${ext.join(', ') || 'none'}; AUTH mechanisms: ${mechs}`, reply: reply.text };
+  });
+  return reply;
+}
+
+/** Protocol, cipher and the certificate: subject, issuer, expiry, and whether it is trusted for `host`. */
+function certificateCheck(s: tls.TLSSocket, host: string, verify: boolean): { ok: boolean; detail: string } {
+  const cert = s.getPeerCertificate();
+  const nameError = tls.checkServerIdentity(host, cert);
+  const trusted = s.authorized && !nameError;
+  const problem = !s.authorized ? String(s.authorizationError) : nameError?.message;
+  const detail = `${s.getProtocol()}, ${s.getCipher().name}; certificate ${cert.subject?.CN ?? '?'} issued by ${cert.issuer?.O ?? cert.issuer?.CN ?? '?'}, ` +
+    `valid until ${cert.valid_to}; ${trusted ? `trusted for ${host}` : `NOT trusted: ${problem}`}`;
+  return { ok: trusted || !verify, detail: trusted || !verify ? detail : `${problem} (${detail})` };
+}
+
+/** AUTH with the mechanism the relay would use: a forced one, or LOGIN before PLAIN (Microsoft 365). */
+async function login(p: SmtpProbe, ehlo: string, mechanism: string, c: TestCredentials): Promise<{ ok: boolean; detail: string; reply: string }> {
+  const offered = (/^\d{3}[- ]AUTH[ =](.*)$/im.exec(ehlo)?.[1] ?? '').toUpperCase().split(/\s+/).filter(Boolean);
+  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+  const pick = c.token ? 'XOAUTH2' : mechanism !== 'auto' ? mechanism : ['LOGIN', 'PLAIN', 'CRAM-MD5'].find((m) => offered.includes(m));
+  if (!pick) return { ok: false, detail: `the server offered no supported AUTH mechanisms: ${offered.join(' ') || 'none'}`, reply: ehlo };
+  let r: Reply;
+  if (pick === 'XOAUTH2') r = await p.command(`AUTH XOAUTH2 ${b64(`user=${c.user}\x01auth=Bearer ${c.token}\x01\x01`)}`);
+  else if (pick === 'PLAIN') r = await p.command(`AUTH PLAIN ${b64(`\0${c.user}\0${c.pass}`)}`);
+  else if (pick === 'LOGIN') {
+    r = await p.command('AUTH LOGIN');
+    if (r.code === 334) r = await p.command(b64(c.user));
+    if (r.code === 334) r = await p.command(b64(c.pass ?? ''));
+  } else {
+    r = await p.command('AUTH CRAM-MD5');
+    if (r.code === 334) {
+      const challenge = Buffer.from(r.text.slice(4), 'base64').toString();
+      r = await p.command(b64(`${c.user} ${crypto.createHmac('md5', c.pass ?? '').update(challenge).digest('hex')}`));
+    }
+  }
+  return { ok: r.code === 235, detail: r.code === 235 ? `logged in as ${c.user} with ${pick}` : `AUTH ${pick} refused`, reply: r.text };
+}

@@ -1,0 +1,134 @@
+// The OAuth2 secrets the relay keeps in the OS keychain, what they are called there, and how an
+// imported file is checked before it is stored (a wrong file is refused now, not at 3 a.m.).
+//
+// Keychain accounts (service "smtp-relay-tray"), for smarthost.auth.username U and smarthost.host H:
+//   U@H                   the password, or the OAuth client secret (Microsoft app, Google desktop client)
+//   U@H:certificate       Microsoft: the certificate and its private key (PEM)
+//   U@H:service-account   Google: the service account's e-mail and private key (from its JSON key)
+//   U@H:refresh-token     Google: the refresh token from "smtp-relay oauth login"
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import type { Config } from '../config/schema.js';
+import { smarthostAccount } from '../secrets/smarthost-password.js';
+
+export type StoredSecretKind = 'certificate' | 'service-account' | 'refresh-token';
+
+/** The credential smarthost.auth.credential selects, "auto" resolved per method. */
+export type CredentialKind = 'client-secret' | 'certificate' | 'service-account' | 'installed-app';
+
+export function credentialKind(config: Config): CredentialKind {
+  const { method, credential } = config.smarthost.auth;
+  if (credential !== 'auto') return credential;
+  return method === 'oauth2-google' ? 'service-account' : 'client-secret';
+}
+
+/** The keychain secrets a credential needs: the client secret lives at U@H (the password's account). */
+export function neededSecrets(kind: CredentialKind): { clientSecret: boolean; stored: StoredSecretKind | null } {
+  switch (kind) {
+    case 'client-secret': return { clientSecret: true, stored: null };
+    case 'certificate': return { clientSecret: false, stored: 'certificate' };
+    case 'service-account': return { clientSecret: false, stored: 'service-account' };
+    case 'installed-app': return { clientSecret: true, stored: 'refresh-token' };
+  }
+}
+
+export function storedSecretAccount(config: Config, kind: StoredSecretKind): string {
+  return `${smarthostAccount(config)}:${kind}`;
+}
+
+export interface CertificateCredential {
+  privateKey: string;
+  certificate: string;
+  /** SHA-256 of the certificate (hex, no colons): what Microsoft Entra ID matches it by. */
+  thumbprintSha256: string;
+  notAfter: string;
+}
+
+/** A PEM file with the certificate and its unencrypted private key, in either order; refused once expired. */
+export function parseCertificateBundle(pem: string): CertificateCredential {
+  const c = readCertificateBundle(pem);
+  if (new Date(c.notAfter).getTime() < Date.now()) throw new Error(`the certificate expired on ${c.notAfter.slice(0, 10)}`);
+  return c;
+}
+
+/** The stored bundle as it is (an expired one too: Entra ID then says so). */
+export function readCertificateBundle(pem: string): CertificateCredential {
+  const keyPem = /-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----[\s\S]+?-----END (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.exec(pem)?.[0];
+  const certPem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
+  if (!keyPem || !certPem) {
+    throw new Error('the file must hold the certificate (-----BEGIN CERTIFICATE-----) and its private key (-----BEGIN PRIVATE KEY-----) in PEM; ' +
+      'from a .pfx: openssl pkcs12 -in cert.pfx -nodes -out cert.pem');
+  }
+  if (keyPem.includes('ENCRYPTED')) throw new Error('the private key is protected by a passphrase; export it without one (openssl pkcs12 -in cert.pfx -nodes -out cert.pem)');
+  let key: KeyObject;
+  let cert: X509Certificate;
+  try {
+    key = createPrivateKey(keyPem);
+    cert = new X509Certificate(certPem);
+  } catch (e) {
+    throw new Error(`the certificate or key cannot be read: ${(e as Error).message}`, { cause: e });
+  }
+  if (key.asymmetricKeyType !== 'rsa') throw new Error(`the key is ${key.asymmetricKeyType?.toUpperCase() ?? 'not RSA'}; Microsoft Entra ID needs an RSA certificate`);
+  if (!cert.checkPrivateKey(key)) throw new Error('the private key does not belong to the certificate in the file');
+  return {
+    privateKey: key.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    certificate: cert.toString(),
+    thumbprintSha256: cert.fingerprint256.replaceAll(':', ''),
+    notAfter: new Date(cert.validTo).toISOString(),
+  };
+}
+
+export interface ServiceAccountKey {
+  clientEmail: string;
+  privateKey: string;
+}
+
+/** A Google service account's JSON key; only its e-mail and private key are kept. */
+export function parseServiceAccountKey(text: string): ServiceAccountKey {
+  let json: { type?: unknown; client_email?: unknown; private_key?: unknown };
+  try {
+    json = JSON.parse(text) as typeof json;
+  } catch {
+    throw new Error('this is not a JSON key file (Google Cloud console > IAM > Service accounts > Keys > Add key > JSON)');
+  }
+  if (json.type !== 'service_account' || typeof json.client_email !== 'string' || typeof json.private_key !== 'string') {
+    throw new Error('this JSON file is not a service-account key: it needs "type": "service_account", "client_email" and "private_key"');
+  }
+  try {
+    createPrivateKey(json.private_key);
+  } catch (e) {
+    throw new Error(`the key's private_key cannot be read: ${(e as Error).message}`, { cause: e });
+  }
+  return { clientEmail: json.client_email, privateKey: json.private_key };
+}
+
+/** How each stored kind is checked and what the keychain gets (a compact form: Windows limits entries). */
+export function serializeStoredSecret(kind: StoredSecretKind, input: string): string {
+  switch (kind) {
+    case 'certificate': {
+      const c = parseCertificateBundle(input);
+      return `${c.certificate}\n${c.privateKey}`;
+    }
+    case 'service-account':
+      return JSON.stringify(parseServiceAccountKey(input));
+    case 'refresh-token': {
+      const token = input.trim();
+      if (!token || /\s/.test(token)) throw new Error('a refresh token is one word without spaces');
+      return token;
+    }
+  }
+}
+
+/** A short description of a stored secret that reveals nothing secret (for status and the CLI). */
+export function describeStoredSecret(kind: StoredSecretKind, stored: string): string {
+  try {
+    if (kind === 'certificate') {
+      const c = readCertificateBundle(stored);
+      const expired = new Date(c.notAfter).getTime() < Date.now();
+      return `certificate ${c.thumbprintSha256.slice(0, 16)}…, ${expired ? 'EXPIRED on' : 'valid until'} ${c.notAfter.slice(0, 10)}`;
+    }
+    if (kind === 'service-account') return `service account ${(JSON.parse(stored) as ServiceAccountKey).clientEmail}`;
+    return 'refresh token stored';
+  } catch {
+    return 'stored, but unreadable: import it again';
+  }
+}

@@ -1,0 +1,17 @@
+// test-connection when no token could be had: the login step fails before any connection, with the
+// identity platform's answer and what to do about it.
+import type { TestConnectionResult } from '../api/contract.js';
+import type { Config } from '../config/schema.js';
+import { oauthAdviceFor } from './advice.js';
+
+export function tokenTestFailure(config: Config, message: string): TestConnectionResult {
+  const { host, port, auth } = config.smarthost;
+  return {
+    ok: false,
+    target: `${host}:${port} (${auth.method} as ${auth.username})`,
+    steps: [{ step: 'auth', ok: false, ms: 0, detail: `no OAuth2 access token: ${message}` }],
+    failedStep: 'auth',
+    advice: oauthAdviceFor(message, auth.method),
+    message: `no OAuth2 access token: ${message}`,
+  };
+}

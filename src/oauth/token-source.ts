@@ -1,0 +1,100 @@
+// From config + keychain to a source of access tokens for the smarthost login (XOAUTH2). The cache
+// lives as long as the config and secrets it was made from, so a new transport (after a connection
+// failure, a config reload) keeps the token in hand instead of asking for another.
+import { createHash } from 'node:crypto';
+import type { Config } from '../config/schema.js';
+import { readCaFile } from '../deliver/smarthost.js';
+import type { CredentialStore } from '../secrets/credential-store.js';
+import { getLongSecret } from '../secrets/long-secret.js';
+import { resolveSmarthostPassword, smarthostAccount } from '../secrets/smarthost-password.js';
+import { GMAIL_SCOPE, GOOGLE_AUTHORIZATION_ENDPOINT, GOOGLE_TOKEN_ENDPOINT, refreshTokenGrant, serviceAccountGrant } from './google.js';
+import { clientCredentialsGrant, defaultMicrosoftTokenEndpoint, EXCHANGE_SCOPE } from './microsoft.js';
+import { credentialKind, neededSecrets, readCertificateBundle, storedSecretAccount, type ServiceAccountKey, type StoredSecretKind } from './stored-secrets.js';
+import { TokenCache, type AccessToken, type AccessTokenSource, type Provider } from './token.js';
+
+export interface OAuthEndpoints {
+  provider: Provider;
+  tokenEndpoint: string;
+  scope: string;
+  /** Google installed app only: where the browser signs in. */
+  authorizationEndpoint: string;
+}
+
+/** smarthost.auth's endpoints with the defaults filled in (empty fields mean "the provider's own"). */
+export function oauthEndpoints(config: Config): OAuthEndpoints {
+  const a = config.smarthost.auth;
+  if (a.method === 'oauth2-microsoft') {
+    return { provider: 'microsoft', tokenEndpoint: a.tokenEndpoint || defaultMicrosoftTokenEndpoint(a.tenantId), scope: a.scope || EXCHANGE_SCOPE, authorizationEndpoint: '' };
+  }
+  return {
+    provider: 'google', tokenEndpoint: a.tokenEndpoint || GOOGLE_TOKEN_ENDPOINT, scope: a.scope || GMAIL_SCOPE,
+    authorizationEndpoint: a.authorizationEndpoint || GOOGLE_AUTHORIZATION_ENDPOINT,
+  };
+}
+
+const MISSING: Record<StoredSecretKind, string> = {
+  certificate: 'no certificate is stored for {account}: run "smtp-relay oauth import-certificate FILE.pem" or import it in the settings window',
+  'service-account': 'no service-account key is stored for {account}: run "smtp-relay oauth import-key FILE.json" or import it in the settings window',
+  'refresh-token': 'not signed in to Google yet for {account}: run "smtp-relay oauth login" (opens the browser once) or sign in from the settings window',
+};
+
+interface Loaded {
+  clientSecret: string | null;
+  stored: string | null;
+}
+
+/** Reads the secrets the configured credential needs; a missing one is named with how to store it. */
+async function loadSecrets(config: Config, store: CredentialStore, env?: NodeJS.ProcessEnv): Promise<Loaded | { missing: string }> {
+  const need = neededSecrets(credentialKind(config));
+  let clientSecret: string | null = null;
+  if (need.clientSecret) {
+    clientSecret = (await resolveSmarthostPassword(config, store, env))?.password ?? null;
+    if (!clientSecret) return { missing: `no OAuth client secret is stored for ${smarthostAccount(config)}: run "smtp-relay password set" (paste the secret's Value) or enter it in the settings window` };
+  }
+  let stored: string | null = null;
+  if (need.stored) {
+    const account = storedSecretAccount(config, need.stored);
+    stored = await getLongSecret(store, account);
+    if (!stored) return { missing: MISSING[need.stored].replace('{account}', account) };
+  }
+  return { clientSecret, stored };
+}
+
+function grantFor(config: Config, secrets: Loaded): () => Promise<AccessToken> {
+  const a = config.smarthost.auth;
+  const ep = oauthEndpoints(config);
+  const ca = config.smarthost.caFile ? readCaFile(config.smarthost.caFile) : undefined;
+  const google = { tokenEndpoint: ep.tokenEndpoint, scope: ep.scope, ca };
+  const microsoft = { clientId: a.clientId, tokenEndpoint: ep.tokenEndpoint, scope: ep.scope, ca };
+  switch (credentialKind(config)) {
+    case 'client-secret':
+      return clientCredentialsGrant({ ...microsoft, credential: { secret: secrets.clientSecret as string } });
+    case 'certificate':
+      return clientCredentialsGrant({ ...microsoft, credential: { certificate: readCertificateBundle(secrets.stored as string) } });
+    case 'service-account':
+      return serviceAccountGrant(JSON.parse(secrets.stored as string) as ServiceAccountKey, a.username, google);
+    case 'installed-app':
+      return refreshTokenGrant({ clientId: a.clientId, clientSecret: secrets.clientSecret as string }, secrets.stored as string, google);
+  }
+}
+
+export class OAuthTokens {
+  private current: { key: string; cache: TokenCache } | null = null;
+
+  constructor(private readonly store: CredentialStore, private readonly env?: NodeJS.ProcessEnv) {}
+
+  /**
+   * Tokens for the configured mailbox, or why there are none yet. `secrets` are the long-lived ones
+   * read from the keychain, for the caller to keep out of its log. Throws when the keychain fails or
+   * a stored secret cannot be used.
+   */
+  async sourceFor(config: Config): Promise<{ source: AccessTokenSource; secrets: string[] } | { missing: string }> {
+    const loaded = await loadSecrets(config, this.store, this.env);
+    if ('missing' in loaded) return loaded;
+    const secrets = [loaded.clientSecret, loaded.stored].filter((s): s is string => s !== null);
+    // Same settings and secrets: same cache. The hash only tells them apart; it is never stored.
+    const key = createHash('sha256').update(JSON.stringify([config.smarthost.host, config.smarthost.caFile, config.smarthost.auth, secrets])).digest('hex');
+    if (this.current?.key !== key) this.current = { key, cache: new TokenCache(grantFor(config, loaded)) };
+    return { source: this.current.cache, secrets };
+  }
+}
