@@ -33,7 +33,7 @@ describe('config schema', () => {
   it('fills every default of the contract from an empty file', () => {
     const c = defaultConfig();
     expect(c.version).toBe(1);
-    expect(c.listen).toEqual({ host: '127.0.0.1', port: 25, allowedClients: ['127.0.0.0/8', '::1/128'], maxMessageBytes: 26_214_400, maxRecipients: 100, maxClients: 50 });
+    expect(c.listen).toEqual({ host: '127.0.0.1', port: 25, allowedClients: ['127.0.0.0/8', '::1/128'], maxMessageBytes: 26_214_400, maxRecipients: 100, maxClients: 50, maxConnectionsPerClient: 25, maxSessionTime: '10m', bareLineEndings: 'normalize' });
     expect(c.delivery).toMatchObject({ mode: 'smarthost', retrySchedule: '1m,2m,5m,10m,20m,30m,1h,2h,4h', maxQueueTime: '5d', delayWarningAfter: '4h', ipFamily: 'auto' });
     expect(c.smarthost).toMatchObject({ port: 587, security: 'starttls', verifyCertificate: true, maxConnections: 3, auth: { method: 'none', mechanism: 'auto' } });
     expect(c.alerts.stuckAfterMinutes).toBe(15);

@@ -1,6 +1,7 @@
 // Who may hand us mail: listen.allowedClients. Everyone else is refused at connect (554).
 import net from 'node:net';
 import { parseCidr } from '../config/schema.js';
+import { unmapIPv4 } from './networks.js';
 
 export function allowList(ranges: string[]): (ip: string) => boolean {
   const list = new net.BlockList();
@@ -8,10 +9,9 @@ export function allowList(ranges: string[]): (ip: string) => boolean {
     const c = parseCidr(r);
     if (c) list.addSubnet(c.address, c.prefix, c.family);
   }
-  return (ip) => {
+  return (address) => {
     // A dual-stack listener reports IPv4 clients as ::ffff:a.b.c.d; judge them as the IPv4 they are.
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-    if (mapped) return list.check(mapped[1] as string, 'ipv4');
+    const ip = unmapIPv4(address);
     const family = net.isIP(ip);
     return family !== 0 && list.check(ip, family === 4 ? 'ipv4' : 'ipv6');
   };

@@ -1,16 +1,28 @@
-// Inbound SMTP (Postfix's smtpd + cleanup): access control, limits, the Received header, and the
-// durable hand-off to the spool. A client gets 250 only after spool.commit() has fsynced everything.
+// Inbound SMTP (Postfix's smtpd + cleanup): access control, limits, input hygiene, the Received
+// header, and the durable hand-off to the spool. A client gets 250 only after spool.commit() has
+// fsynced everything.
 import os from 'node:os';
 import type { Readable } from 'node:stream';
-import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
 import type { MailLog } from '../log/mail-log.js';
 import type { Ingest, Spool } from '../spool/spool.js';
 import { allowList } from './access.js';
+import { FreeSpace } from './free-space.js';
 import { HeaderScanner, receivedHeader } from './headers.js';
+import { LineEndings } from './line-endings.js';
+import { RcptLines } from './rcpt-lines.js';
+import { isValidUtf8, refuseRecipient } from './recipients.js';
 
 /** RFC 5321 asks for a loop limit of at least 100 hops. */
 export const MAX_RECEIVED_HEADERS = 100;
+
+/** Longest command line (RFC 5321's minimum is 512); longer ones get 421 and the connection closes. */
+export const MAX_COMMAND_LENGTH = 2048;
+
+/** New mail is refused (452 4.3.1) while the spool's disk has less free than this × maxMessageBytes. */
+export const FREE_SPACE_FACTOR = 1.5;
 
 export interface ReceiverOptions {
   listen: Config['listen'];
@@ -33,10 +45,16 @@ export class Receiver {
   private readonly hostname: string;
   /** DATA streams in progress, by session, so a client that vanishes mid-DATA can be aborted. */
   private readonly inflight = new Map<string, Readable>();
+  /** Each session's deadline (listen.maxSessionTime), by session id. */
+  private readonly deadlines = new Map<string, NodeJS.Timeout>();
+  private readonly rcptLines = new RcptLines();
+  private readonly freeSpace: FreeSpace;
+  private diskLow = false;
 
   constructor(private readonly opts: ReceiverOptions) {
     this.allowed = allowList(opts.listen.allowedClients);
     this.hostname = opts.hostname || os.hostname();
+    this.freeSpace = new FreeSpace(opts.spool.paths.root);
     this.server = new SMTPServer({
       name: this.hostname,
       banner: 'SMTP Relay Tray',
@@ -44,16 +62,19 @@ export class Receiver {
       size: opts.listen.maxMessageBytes,
       hideSize: true,
       maxClients: opts.listen.maxClients,
+      maxCommandLength: MAX_COMMAND_LENGTH,
       // Loopback senders (JTS, Buildbot) do not authenticate; LAN auth and STARTTLS come with their own settings.
       disabledCommands: ['AUTH', 'STARTTLS'],
       authOptional: true,
-      logger: false,
+      // Never look up the client's name: a slow DNS must not hold a connection slot.
+      disableReverseLookup: true,
+      logger: this.rcptLines.logger,
       closeTimeout: 5000,
       onConnect: (session, cb) => this.onConnect(session, cb),
-      onMailFrom: (address, session, cb) => this.onMailFrom(address.args, cb),
-      onRcptTo: (_address, session, cb) => this.onRcptTo(session, cb),
+      onMailFrom: (address, _session, cb) => void this.onMailFrom(address, cb),
+      onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
       onData: (stream, session, cb) => void this.onData(stream, session, cb),
-      onClose: (session) => this.inflight.get(session.id)?.destroy(new Error('client disconnected during DATA')),
+      onClose: (session) => this.onClose(session),
     });
     this.server.on('error', (e) => opts.log.error(`smtp server error: ${e.message}`));
   }
@@ -78,20 +99,73 @@ export class Receiver {
   }
 
   private onConnect(session: SMTPServerSession, cb: (err?: Error) => void): void {
-    if (this.allowed(session.remoteAddress)) return cb();
-    this.opts.log.warn(`reject: connect from [${session.remoteAddress}]: not in listen.allowedClients`);
-    cb(reply(554, `5.7.1 ${this.hostname} Access denied: [${session.remoteAddress}] is not an allowed client of this relay`));
-  }
-
-  private onMailFrom(args: unknown, cb: (err?: Error) => void): void {
-    const declared = Number((args && (args as Record<string, string>).SIZE) || 0);
-    if (declared > this.opts.listen.maxMessageBytes) {
-      return cb(reply(552, `5.3.4 Message size exceeds fixed maximum message size (${this.opts.listen.maxMessageBytes} bytes)`));
+    const ip = session.remoteAddress;
+    if (!this.allowed(ip)) {
+      this.opts.log.warn(`reject: connect from [${ip}]: not in listen.allowedClients`);
+      return cb(reply(554, `5.7.1 ${this.hostname} Access denied: [${ip}] is not an allowed client of this relay`));
     }
+    const cap = this.opts.listen.maxConnectionsPerClient;
+    let fromIp = 0;
+    for (const c of this.server.connections) if (c.remoteAddress === ip) fromIp++;
+    if (fromIp > cap) {
+      this.opts.log.warn(`reject: connect from [${ip}]: more than ${cap} connections from one address (listen.maxConnectionsPerClient)`);
+      return cb(reply(421, `4.7.0 ${this.hostname} Error: too many connections from [${ip}]; try again later`));
+    }
+    this.startDeadline(session.id);
     cb();
   }
 
-  private onRcptTo(session: SMTPServerSession, cb: (err?: Error) => void): void {
+  /** Cuts a session that outlives listen.maxSessionTime, however busy it keeps its socket. */
+  private startDeadline(id: string, ms = parseDuration(this.opts.listen.maxSessionTime)): void {
+    this.deadlines.set(id, setTimeout(() => {
+      // The message is in and being committed: let the client have its reply first.
+      if (this.inflight.get(id)?.readableEnded) return this.startDeadline(id, 1000);
+      const connection = [...this.server.connections].find((c) => c.id === id);
+      if (!connection) return;
+      this.opts.log.warn(`disconnect: [${connection.remoteAddress}] reached the session time limit (listen.maxSessionTime ${this.opts.listen.maxSessionTime})`);
+      connection.send(421, `4.4.2 ${this.hostname} Error: session time limit exceeded; closing connection`); // 421 also closes
+    }, ms).unref());
+  }
+
+  private onClose(session: SMTPServerSession): void {
+    // Destroyed with an error only while onData reads it: an 'error' nobody listens to (onData still
+    // opening the spool file) would crash the process. Unread, it fails onData as a premature close.
+    const stream = this.inflight.get(session.id);
+    stream?.destroy(stream.listenerCount('error') ? new Error('client disconnected during DATA') : undefined);
+    clearTimeout(this.deadlines.get(session.id));
+    this.deadlines.delete(session.id);
+    this.rcptLines.forget(session.id);
+  }
+
+  private async onMailFrom(address: SMTPServerAddress, cb: (err?: Error) => void): Promise<void> {
+    if (!isValidUtf8(address.address)) return cb(reply(553, `5.1.7 <${address.address}>: the sender address is not valid UTF-8`));
+    const max = this.opts.listen.maxMessageBytes;
+    const args = address.args as Record<string, string> | false;
+    const declared = Number((args && args.SIZE) || 0);
+    if (declared > max) {
+      return cb(reply(552, `5.3.4 Message size exceeds fixed maximum message size (${max} bytes)`));
+    }
+    const free = await this.freeSpace.available();
+    const low = free !== null && free < FREE_SPACE_FACTOR * max;
+    if (low !== this.diskLow) {
+      this.diskLow = low;
+      const mb = (n: number) => `${Math.floor(n / 1e6)} MB`;
+      if (low) this.opts.log.warn(`the spool's disk (${this.opts.spool.paths.root}) has only ${mb(free ?? 0)} free, less than ${FREE_SPACE_FACTOR} × listen.maxMessageBytes (${mb(FREE_SPACE_FACTOR * max)}): new mail is refused with 452 4.3.1 until space is freed; queued mail is still delivered`);
+      else this.opts.log.info(`the spool's disk has room again: accepting new mail`);
+    }
+    if (low) return cb(reply(452, '4.3.1 Insufficient system storage; try again later'));
+    cb();
+  }
+
+  private onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error) => void): void {
+    const line = this.rcptLines.take(session.id);
+    // Fail closed: without the line as sent, a source route cannot be ruled out.
+    if (line === undefined) return cb(reply(451, '4.3.0 Error: cannot check the recipient; try again later'));
+    const refused = refuseRecipient(address.address, line);
+    if (refused) {
+      this.opts.log.warn(`reject: RCPT from [${session.remoteAddress}]: ${refused}`);
+      return cb(reply(553, refused));
+    }
     if (session.envelope.rcptTo.length >= this.opts.listen.maxRecipients) {
       return cb(reply(452, `4.5.3 Error: too many recipients (at most ${this.opts.listen.maxRecipients} per message)`));
     }
@@ -143,12 +217,15 @@ export class Receiver {
       protocol: session.transmissionType || 'ESMTP', id: ingest.id, rcpt: rcpts.length === 1 ? rcpts[0]?.address : undefined,
     })));
     const headers = new HeaderScanner();
+    const lineEnds = new LineEndings();
+    const rejectBare = this.opts.listen.bareLineEndings === 'reject';
     const max = this.opts.listen.maxMessageBytes;
     let bytes = 0;
     let writeError: Error | null = null;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const raw of stream as AsyncIterable<Buffer>) {
+      const chunk = lineEnds.push(raw);
       bytes += chunk.length;
-      if (bytes > max || writeError) continue;
+      if (bytes > max || writeError || (rejectBare && lineEnds.found)) continue;
       headers.push(chunk);
       try {
         await ingest.write(chunk);
@@ -156,8 +233,13 @@ export class Receiver {
         writeError = e as Error; // keep draining; the reply waits for the end of DATA
       }
     }
+    lineEnds.end();
     if (writeError) throw writeError;
     if (bytes > max) return { refused: reply(552, `5.3.4 Error: message file too big (limit ${max} bytes)`) };
+    if (rejectBare && lineEnds.found) {
+      this.opts.log.warn(`reject: message from [${session.remoteAddress}] contains a bare CR, bare LF or NUL (listen.bareLineEndings is "reject")`);
+      return { refused: reply(550, '5.6.0 Error: message contains a bare CR or LF (a line end that is not CRLF) or a NUL byte; not accepted') };
+    }
     headers.end();
     if (headers.received > MAX_RECEIVED_HEADERS) {
       this.opts.log.warn(`reject: mail loop from [${session.remoteAddress}]: ${headers.received} Received headers`);

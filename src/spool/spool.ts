@@ -3,7 +3,7 @@
 // directory, then unlink the old one"; recover.ts settles whatever a crash left between two steps.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { renameRetry, syncDir } from './fsync.js';
+import { renameRetry, syncDirGrouped as syncDir, type OpenFile, type SpoolFile } from './fsync.js';
 import { dirNames, moveToCorrupt, spoolPaths, type SpoolPaths } from './layout.js';
 import { acquireLock } from './lock.js';
 import {
@@ -45,17 +45,20 @@ export class Ingest {
   private size = 0;
   private closed = false;
 
-  constructor(readonly id: string, readonly file: string, private readonly fh: fs.FileHandle, private readonly spool: Spool) {}
+  constructor(readonly id: string, readonly file: string, private readonly fh: SpoolFile, private readonly spool: Spool) {}
 
   async write(chunk: Uint8Array): Promise<void> {
     this.size += chunk.length;
-    await this.fh.write(chunk);
+    // A write can be short (a filling disk) without failing; the rest must follow or fail loudly.
+    for (let done = 0; done < chunk.length;) {
+      const { bytesWritten } = await this.fh.write(chunk, done);
+      if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
+      done += bytesWritten;
+    }
   }
 
   /** fsyncs the content, writes and commits the state; after it resolves the message is safe (send 250). */
   async commit(msg: NewMessage): Promise<string> {
-    await this.fh.sync();
-    await this.closeFile();
     const now = Date.now();
     const state: MessageState = {
       v: STATE_VERSION, id: this.id, created: idTime(this.id), from: msg.from, size: this.size, client: msg.client,
@@ -63,12 +66,18 @@ export class Ingest {
       rcpts: msg.to.map((a) => ({ a, st: 'q', n: 0, next: now })),
     };
     try {
-      await this.spool.commitNew(state);
+      await this.spool.commitNew(state, this.syncContent());
     } catch (e) {
+      await this.closeFile().catch(() => {});
       await fs.rm(this.file, { force: true });
       throw e;
     }
     return this.id;
+  }
+
+  private async syncContent(): Promise<void> {
+    await this.fh.sync();
+    await this.closeFile();
   }
 
   /** Drops a message that will not be acknowledged (client gone, too big, loop, write error). */
@@ -93,7 +102,10 @@ export class Spool {
   /** Told about every newly committed message (the queue manager delivers new mail first-come). */
   onCommitted: ((e: QueueEntry) => void) | null = null;
 
-  private constructor(root: string, counts: SpoolCounts & { oldest: string | null }, private readonly unlock: () => Promise<void>) {
+  private constructor(
+    root: string, counts: SpoolCounts & { oldest: string | null }, private readonly unlock: () => Promise<void>,
+    private readonly openFile: OpenFile = fs.open,
+  ) {
     this.paths = spoolPaths(root);
     const { oldest, ...rest } = counts;
     this.counts = rest;
@@ -101,14 +113,14 @@ export class Spool {
   }
 
   /** Takes the lock, checks the format, recovers from any crash; the spool is then ready for SMTP. */
-  static async open(root: string): Promise<Spool> {
+  static async open(root: string, options: { openFile?: OpenFile } = {}): Promise<Spool> {
     const p = spoolPaths(root);
     await fs.mkdir(root, { recursive: true });
     const unlock = await acquireLock(p.lock);
     try {
       await ensureFormat(p);
       const counts = await recoverSpool(p);
-      return new Spool(root, counts, unlock);
+      return new Spool(root, counts, unlock, options.openFile);
     } catch (e) {
       await unlock();
       throw e;
@@ -126,15 +138,24 @@ export class Spool {
   async beginIngest(): Promise<Ingest> {
     const id = newId();
     const file = path.join(this.paths.msg, `${id}.eml`);
-    const fh = await fs.open(file, 'wx', 0o600);
+    const fh = await this.openFile(file, 'wx', 0o600);
     return new Ingest(id, file, fh, this);
   }
 
-  /** @internal the commit point of a new message. */
-  async commitNew(state: MessageState): Promise<void> {
-    const tmp = await this.writeTmp(state);
-    // The content's directory entry must be durable before the state that points at it.
-    await syncDir(this.paths.msg);
+  /**
+   * @internal the commit point of a new message. Before the state is renamed into q/, three things must
+   * be durable: the content (`contentSynced`: its fsync), the content's directory entry in msg/, and the
+   * state file in tmp/. They do not depend on each other, so they run at once (one journal commit can
+   * serve them all), and concurrent messages share the directory fsyncs (syncDirGrouped).
+   */
+  async commitNew(state: MessageState, contentSynced: Promise<void> = Promise.resolve()): Promise<void> {
+    const [content, written, dir] = await Promise.allSettled([contentSynced, this.writeTmp(state), syncDir(this.paths.msg)]);
+    const failed = [content, written, dir].find((r) => r.status === 'rejected');
+    if (failed) {
+      if (written.status === 'fulfilled') await fs.rm(written.value, { force: true });
+      throw failed.reason;
+    }
+    const tmp = (written as PromiseFulfilledResult<string>).value;
     const entry = this.queueEntryFor(state);
     await this.place(tmp, entry);
     this.counts.queued++;
@@ -151,14 +172,21 @@ export class Spool {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null; // moved on since it was listed
       throw err;
     }
+    let state: MessageState;
     try {
-      const state = parseState(text);
+      state = parseState(text);
       if (state.id !== e.id || state.gen !== e.gen) throw new Error('state file does not match its name');
-      return state;
     } catch (err) {
       await this.moveToCorrupt(e, (err as Error).message);
       return null;
     }
+    // A content file cut short (a disk that lied about fsync, a damaged copy) must never go out half.
+    const damage = await contentDamage(this.contentPath(state.id), state.size);
+    if (damage) {
+      await this.moveToCorrupt(e, damage);
+      return null;
+    }
+    return state;
   }
 
   contentPath(id: string): string {
@@ -277,12 +305,15 @@ export class Spool {
 
   private async writeTmp(state: MessageState): Promise<string> {
     const tmp = path.join(this.paths.tmp, `${state.id}_${state.gen}.json`);
-    const fh = await fs.open(tmp, 'w', 0o600);
+    const fh = await this.openFile(tmp, 'w', 0o600);
+    let written = false;
     try {
       await fh.writeFile(serializeState(state));
       await fh.sync();
+      written = true;
     } finally {
       await fh.close();
+      if (!written) await fs.rm(tmp, { force: true }); // a failed write leaves nothing behind
     }
     return tmp;
   }
@@ -341,6 +372,17 @@ async function* failedEntries(dir: string): AsyncGenerator<Entry> {
   for await (const name of dirNames(dir)) {
     const f = parseFailedName(name);
     if (f) yield { kind: 'failed', dir, name, ...f };
+  }
+}
+
+/** Why a message's content does not match its state (missing, or not the size committed), or null. */
+async function contentDamage(file: string, size: number): Promise<string | null> {
+  try {
+    const actual = (await fs.stat(file)).size;
+    return actual === size ? null : `the message content (msg/${path.basename(file)}) is ${actual} bytes, not the ${size} committed (truncated?)`;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return `the message content (msg/${path.basename(file)}) is missing`;
+    throw e;
   }
 }
 

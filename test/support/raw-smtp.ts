@@ -14,9 +14,10 @@ export class RawSmtp {
     socket.on('error', () => {});
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<RawSmtp> {
+  /** localAddress: the source address, e.g. 127.0.0.2 to be a different loopback client. */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawSmtp> {
     return new Promise((resolve, reject) => {
-      const s = net.connect(port, host, () => resolve(new RawSmtp(s)));
+      const s = net.connect({ port, host, localAddress }, () => resolve(new RawSmtp(s)));
       s.once('error', reject);
     });
   }
