@@ -157,7 +157,14 @@ export class Spool {
     }
     const tmp = (written as PromiseFulfilledResult<string>).value;
     const entry = this.queueEntryFor(state);
-    await this.place(tmp, entry);
+    try {
+      await this.place(tmp, entry);
+    } catch (e) {
+      // The client will get 451 and the content is removed: the state must go too (never half a commit).
+      await fs.rm(tmp, { force: true });
+      await fs.rm(entryPath(entry), { force: true });
+      throw e;
+    }
     this.counts.queued++;
     if (this.oldest === null && this.counts.queued === 1) this.oldest = state.id;
     this.onCommitted?.(entry);
