@@ -50,7 +50,8 @@ it('drains an oversized body without SIZE, answers 552 5.3.4, stores nothing, an
   await oversized(200_000_000);
   clearInterval(sampler);
   console.log(`relay RSS: settled ${(settled / 1e6).toFixed(1)} MB, peak after 200 MB more ${(peak / 1e6).toFixed(1)} MB`);
-  expect(peak - settled).toBeLessThan(30_000_000);
+  // Garbage collection lags by some tens of MB; keeping what was drained would add the whole 200 MB.
+  expect(peak - settled).toBeLessThan(100_000_000);
   expect(await fs.readdir(path.join(dataDir, 'spool', 'msg'))).toEqual([]);
   expect(await c.command('RSET')).toMatch(/^250/); // the session goes on
   c.close();
