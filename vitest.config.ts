@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // renderer/tests: the settings window's component tests (happy-dom), type-checked with the page (tsconfig.renderer.json).
+    include: ['test/**/*.test.ts', 'renderer/**/*.test.tsx'],
     globalSetup: ['test/global-setup.ts'],
     reporters: ['default', './test/summary-reporter.ts'],
     testTimeout: 30_000,

@@ -2,7 +2,7 @@
 // status events pushed to the settings window.
 import { ipcMain } from 'electron';
 import type { RelayApi } from '../src/api/contract.js';
-import { STATUS_CHANNEL } from '../src/ipc/channels.js';
+import { STATUS_CHANNEL, TEST_STEP_CHANNEL } from '../src/ipc/channels.js';
 import { registerRelayHandlers } from '../src/ipc/handlers.js';
 import { isTrustedSender } from '../src/ipc/sender.js';
 import type { SettingsWindow } from './window.js';
@@ -11,8 +11,10 @@ export function serveRelayIpc(relay: RelayApi, window: SettingsWindow, origins: 
   const unregister = registerRelayHandlers(ipcMain, relay, (event) =>
     isTrustedSender(event, { webContentsIds: window.webContentsIds, origins }));
   const unsubscribe = relay.onStatus((status) => window.send(STATUS_CHANNEL, status));
+  const unsubscribeSteps = relay.onTestStep((step) => window.send(TEST_STEP_CHANNEL, step));
   return () => {
     unsubscribe();
+    unsubscribeSteps();
     unregister();
   };
 }

@@ -1,16 +1,19 @@
 // window.relay: RelayApi built on two primitives the preload supplies (ipcRenderer.invoke and a
 // subscription to the status channel). One named function per contract method, never a generic
 // invoke(channel), so the page can call nothing else (Electron security checklist #20).
-import type { RelayApi, RelayError, RelayStatus } from '../api/contract.js';
+import type { ConnectionStep, RelayApi, RelayError, RelayStatus } from '../api/contract.js';
 import { invokeChannel, RELAY_METHODS, type IpcReply } from './channels.js';
 
 export type Invoke = (channel: string, ...args: unknown[]) => Promise<unknown>;
-export type SubscribeStatus = (listener: (status: RelayStatus) => void) => () => void;
+export type Subscribe<T> = (listener: (value: T) => void) => () => void;
+export type SubscribeStatus = Subscribe<RelayStatus>;
 
-export function createRelayBridge(invoke: Invoke, subscribeStatus: SubscribeStatus): RelayApi {
+/** Without `subscribeTestStep` (a transport with no step events), onTestStep never fires and the page shows the steps with the result. */
+export function createRelayBridge(invoke: Invoke, subscribeStatus: SubscribeStatus, subscribeTestStep?: Subscribe<ConnectionStep>): RelayApi {
   const api: Record<string, unknown> = {
-    // The listener gets the status alone, never the IpcRendererEvent (which carries the sender).
+    // The listener gets the event's value alone, never the IpcRendererEvent (which carries the sender).
     onStatus: (listener: (status: RelayStatus) => void) => subscribeStatus((status) => listener(status)),
+    onTestStep: (listener: (step: ConnectionStep) => void) => subscribeTestStep?.((step) => listener(step)) ?? (() => {}),
   };
   for (const method of RELAY_METHODS) {
     api[method] = async (...args: unknown[]) => unwrap((await invoke(invokeChannel(method), ...args)) as IpcReply);

@@ -15,12 +15,26 @@ export interface MailLogOptions {
 
 export type LogLevel = 'info' | 'warning' | 'error';
 
+/** Lines kept in memory for the settings window's Log page; older ones are read back from relay.log. */
+const RECENT_LINES = 1000;
+/** How much of relay.log one getLog reads at most, for lines older than those in memory. */
+const FILE_TAIL_BYTES = 256 * 1024;
+
+/** A recent line, and where it starts in relay.log (null: not written to the file) in which rotation generation. */
+interface KeptLine {
+  line: string;
+  offset: number | null;
+  generation: number;
+}
+
 export class MailLog {
   readonly file: string | null;
   private fd: number | null = null;
   private size = 0;
   private readonly secrets = new Set<string>();
   private readonly listeners = new Set<(line: string) => void>();
+  private readonly kept: KeptLine[] = [];
+  private generation = 0;
 
   constructor(private readonly opts: MailLogOptions) {
     this.file = opts.dir ? path.join(opts.dir, 'relay.log') : null;
@@ -43,7 +57,7 @@ export class MailLog {
     for (const s of this.secrets) clean = clean.split(s).join('*****');
     const line = `${new Date().toISOString()} ${level} ${clean}`;
     if (this.opts.stdout) process.stdout.write(line + '\n');
-    this.append(line + '\n');
+    this.keep({ line, offset: this.append(line + '\n'), generation: this.generation });
     for (const fn of this.listeners) fn(line);
   }
 
@@ -51,15 +65,63 @@ export class MailLog {
   warn(text: string): void { this.write('warning', text); }
   error(text: string): void { this.write('error', text); }
 
+  /** Recent lines containing `contains` (any case), newest first: from memory, then from the end of relay.log. */
+  async recent(query: { contains?: string; limit?: number } = {}): Promise<string[]> {
+    const limit = query.limit ?? 500;
+    const needle = (query.contains ?? '').toLowerCase();
+    const out: string[] = [];
+    const take = (line: string) => {
+      if (out.length < limit && line.toLowerCase().includes(needle)) out.push(line);
+    };
+    for (let i = this.kept.length - 1; i >= 0; i--) take((this.kept[i] as KeptLine).line);
+    if (out.length < limit) for (const line of await this.olderFromFile()) take(line);
+    return out;
+  }
+
   close(): void {
     if (this.fd !== null) fs.closeSync(this.fd);
     this.fd = null;
   }
 
+  /** Memory stays bounded: trimmed in batches so that a line costs O(1) on average. */
+  private keep(entry: KeptLine): void {
+    this.kept.push(entry);
+    if (this.kept.length > RECENT_LINES * 1.25) this.kept.splice(0, this.kept.length - RECENT_LINES);
+  }
+
+  /**
+   * relay.log's lines before the oldest one in memory (those of earlier runs, or trimmed from memory),
+   * newest first, from at most FILE_TAIL_BYTES. None once relay.log has rotated past that line.
+   */
+  private async olderFromFile(): Promise<string[]> {
+    if (!this.file) return [];
+    const oldest = this.kept[0];
+    let end: number;
+    if (oldest) {
+      if (oldest.offset === null || oldest.generation !== this.generation) return [];
+      end = oldest.offset;
+    } else {
+      end = await fs.promises.stat(this.file).then((s) => s.size, () => 0);
+    }
+    if (end === 0) return [];
+    const start = Math.max(0, end - FILE_TAIL_BYTES);
+    const buffer = Buffer.alloc(end - start);
+    const handle = await fs.promises.open(this.file, 'r');
+    try {
+      await handle.read(buffer, 0, buffer.length, start);
+    } finally {
+      await handle.close();
+    }
+    const lines = buffer.toString('utf8').split('\n');
+    if (start > 0) lines.shift(); // cut in the middle
+    return lines.filter((l) => l !== '').reverse();
+  }
+
   // Synchronous appends: lines stay in order and are on disk (in the page cache) before the caller goes
   // on, which is what someone reading the log after a crash expects. A line costs a few microseconds.
-  private append(line: string): void {
-    if (!this.file) return;
+  /** Returns where the line starts in relay.log, or null when it was not written. */
+  private append(line: string): number | null {
+    if (!this.file) return null;
     const bytes = Buffer.byteLength(line);
     try {
       if (this.fd === null) {
@@ -69,8 +131,10 @@ export class MailLog {
       if (this.size > 0 && this.size + bytes > (this.opts.maxBytes ?? 10_000_000)) this.rotate();
       fs.writeSync(this.fd as number, line);
       this.size += bytes;
+      return this.size - bytes;
     } catch {
       // A full disk or a locked file must not stop the relay; the line still went to stdout/listeners.
+      return null;
     }
   }
 
@@ -78,6 +142,7 @@ export class MailLog {
     const file = this.file as string;
     fs.closeSync(this.fd as number);
     this.fd = null;
+    this.generation++;
     const keep = this.opts.keep ?? 5;
     const name = (i: number) => file.replace(/\.log$/, `.${i}.log`);
     try {

@@ -1,0 +1,37 @@
+// An error as the admin should read it: what happened (the relay's or the server's own words), then,
+// when the advice catalogue knows it, the cause and the fix.
+import { makeStyles, MessageBar, MessageBarBody, MessageBarTitle, tokens, type MessageBarIntent } from '@fluentui/react-components';
+import type { ReactNode } from 'react';
+import type { Advice } from '../../src/api/contract.js';
+import { adviceFor } from '../../src/diagnose/advice.js';
+
+const useStyles = makeStyles({
+  body: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, paddingBlock: tokens.spacingVerticalXS },
+  message: { whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' },
+});
+
+interface AdviceBarProps {
+  title: string;
+  /** The error or reply, shown as it is. */
+  message?: string | null;
+  /** The catalogue's advice; looked up from `message` when not given. */
+  advice?: Advice | null;
+  intent?: MessageBarIntent;
+  actions?: ReactNode;
+}
+
+export function AdviceBar({ title, message, advice, intent = 'error', actions }: AdviceBarProps) {
+  const styles = useStyles();
+  const help = advice === undefined ? adviceFor(message) : advice;
+  return (
+    <MessageBar intent={intent} layout="multiline" role={intent === 'error' ? 'alert' : 'status'}>
+      <MessageBarBody className={styles.body}>
+        <MessageBarTitle>{title}</MessageBarTitle>
+        {message && <span className={styles.message}>{message}</span>}
+        {help && <span>{help.cause}</span>}
+        {help && <span><strong>What to do: </strong>{help.fix}</span>}
+        {actions}
+      </MessageBarBody>
+    </MessageBar>
+  );
+}

@@ -1,0 +1,42 @@
+// The list of pages on the left (across the top in a narrow window); arrow keys move between them.
+import { CounterBadge, makeStyles, Tab, TabList, tokens } from '@fluentui/react-components';
+import { DocumentTextRegular, MailInboxRegular, PlugConnectedRegular, SendRegular, ServerRegular } from '@fluentui/react-icons';
+import type { ReactElement } from 'react';
+import type { PageId } from '../hooks/use-page.js';
+import { useRelayStatus } from '../hooks/use-relay-status.js';
+
+export const PAGES: { id: PageId; label: string; icon: ReactElement }[] = [
+  { id: 'smarthost', label: 'Smarthost', icon: <ServerRegular /> },
+  { id: 'send-test', label: 'Send test message', icon: <SendRegular /> },
+  { id: 'listener', label: 'Listener', icon: <PlugConnectedRegular /> },
+  { id: 'queue', label: 'Queue', icon: <MailInboxRegular /> },
+  { id: 'log', label: 'Log', icon: <DocumentTextRegular /> },
+];
+
+const useStyles = makeStyles({
+  nav: {
+    flex: 'none', width: '12rem', padding: `${tokens.spacingVerticalM} ${tokens.spacingHorizontalS}`, overflowY: 'auto',
+    borderRight: `1px solid ${tokens.colorNeutralStroke2}`,
+    '@media (max-width: 560px)': { width: 'auto', overflowX: 'auto', borderRight: 'none', borderBottom: `1px solid ${tokens.colorNeutralStroke2}`, padding: tokens.spacingVerticalXS },
+  },
+  badge: { marginInlineStart: tokens.spacingHorizontalS },
+});
+
+export function PageNav({ page, onSelect, vertical }: { page: PageId; onSelect(page: PageId): void; vertical: boolean }) {
+  const styles = useStyles();
+  const { status } = useRelayStatus();
+  return (
+    <nav className={styles.nav} aria-label="Pages">
+      <TabList vertical={vertical} selectedValue={page} onTabSelect={(_, d) => onSelect(d.value as PageId)}>
+        {PAGES.map((p) => (
+          <Tab key={p.id} value={p.id} icon={p.icon}>
+            {p.label}
+            {p.id === 'queue' && status && status.queued + status.failed > 0 && (
+              <CounterBadge className={styles.badge} size="small" color={status.failed || status.deferred ? 'danger' : 'informative'} count={status.queued + status.failed} aria-label={`${status.queued + status.failed} in the queue`} />
+            )}
+          </Tab>
+        ))}
+      </TabList>
+    </nav>
+  );
+}

@@ -1,0 +1,159 @@
+// A form over one section of config.json (smarthost, listen): loads it, checks every change with the
+// relay's own schema (validateConfig, so the messages are the ones the CLI and config.json get), and
+// saves the whole config with only this section replaced.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { ConfigIssue } from '../../src/api/contract.js';
+import type { Config, ConfigInput } from '../../src/config/schema.js';
+import { errorText } from '../format.js';
+
+export type SectionKey = 'smarthost' | 'listen';
+
+/** Messages by field path inside the section: "port", "auth.username", "allowedClients[1]". */
+export type Issues = Record<string, string>;
+
+/** Why the last save did not go through; `kept` when the relay saved the settings but could not apply them (a listen port that is taken). */
+export interface SaveProblem {
+  message: string;
+  kept: boolean;
+}
+
+export interface ConfigSection<F> {
+  form: F | null;
+  saved: Config | null;
+  dirty: boolean;
+  issues: Issues;
+  loadError: string | null;
+  saveError: SaveProblem | null;
+  saving: boolean;
+  /** When the last save succeeded; cleared by the next change. */
+  savedAt: number | null;
+  change(patch: Partial<F>): void;
+  /** Resolves to the saved config, or null when refused or not applied (the issues or saveError say why). */
+  save(): Promise<Config | null>;
+  discard(): void;
+}
+
+/** The messages for `field` and anything inside it ("allowedClients" takes "allowedClients[1]"). */
+export function issueFor(issues: Issues, field: string): string | undefined {
+  const found = Object.entries(issues).filter(([path]) => path === field || path.startsWith(`${field}[`) || path.startsWith(`${field}.`));
+  return found.length ? found.map(([, message]) => message).join(' ') : undefined;
+}
+
+function sectionIssues(found: ConfigIssue[], key: SectionKey): Issues {
+  const issues: Issues = {};
+  for (const { field, message } of found) {
+    if (!field.startsWith(`${key}.`)) continue;
+    const path = field.slice(key.length + 1);
+    issues[path] = issues[path] ? `${issues[path]} ${message}` : message;
+  }
+  return issues;
+}
+
+const CHECK_DELAY_MS = 250;
+
+/**
+ * `toForm` and `toInput` must be stable (module-level). `toInput` may leave text where the schema wants
+ * a number: the schema then names the field ("must be a number, not \"abc\"").
+ */
+export function useConfigSection<K extends SectionKey, F>(
+  key: K,
+  toForm: (section: Config[K]) => F,
+  toInput: (form: F, saved: Config[K]) => unknown,
+): ConfigSection<F> {
+  const [saved, setSaved] = useState<Config | null>(null);
+  const [form, setForm] = useState<F | null>(null);
+  const [dirty, setDirty] = useState(false);
+  const [issues, setIssues] = useState<Issues>({});
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [saveError, setSaveError] = useState<SaveProblem | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [savedAt, setSavedAt] = useState<number | null>(null);
+  const checks = useRef(0);
+
+  const merged = useCallback((f: F, c: Config) => ({ ...c, [key]: toInput(f, c[key]) }) as ConfigInput, [key, toInput]);
+
+  const readConfig = useCallback(async (): Promise<Config> => {
+    const c = await window.relay.getConfig();
+    if (!c || typeof c !== 'object' || !c[key]) throw new Error('the relay sent no settings');
+    return c;
+  }, [key]);
+
+  useEffect(() => {
+    let live = true;
+    readConfig().then(
+      (c) => { if (live) { setSaved(c); setForm(toForm(c[key])); } },
+      (e: unknown) => { if (live) setLoadError(errorText(e)); },
+    );
+    return () => { live = false; };
+  }, [key, readConfig, toForm]);
+
+  useEffect(() => {
+    if (!dirty || !form || !saved) return;
+    const check = ++checks.current;
+    const timer = setTimeout(() => {
+      window.relay.validateConfig(merged(form, saved)).then(
+        (found) => { if (check === checks.current) setIssues(sectionIssues(found, key)); },
+        () => {}, // the check is a courtesy; Save asks again
+      );
+    }, CHECK_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [form, dirty, saved, key, merged]);
+
+  const change = useCallback((patch: Partial<F>) => {
+    setForm((f) => (f ? { ...f, ...patch } : f));
+    setDirty(true);
+    setSaveError(null);
+    setSavedAt(null);
+  }, []);
+
+  const save = useCallback(async (): Promise<Config | null> => {
+    if (!form) return null;
+    setSaving(true);
+    setSaveError(null);
+    const check = ++checks.current;
+    try {
+      // The newest config, so a change made meanwhile on another page (or by the CLI) is kept.
+      const input = merged(form, await readConfig());
+      const found = await window.relay.validateConfig(input);
+      const mine = sectionIssues(found, key);
+      if (check === checks.current) setIssues(mine);
+      if (found.length) {
+        if (!Object.keys(mine).length) setSaveError({ message: found.map((i) => `${i.field}: ${i.message}`).join('\n'), kept: false });
+        return null;
+      }
+      const result = await window.relay.setConfig(input);
+      setSaved(result);
+      setForm(toForm(result[key]));
+      setDirty(false);
+      setSavedAt(Date.now());
+      return result;
+    } catch (e) {
+      // The relay may have kept the change yet failed to apply it (a listen port that is taken).
+      const now = await readConfig().catch(() => null);
+      const kept = now !== null && JSON.stringify(toInput(form, now[key])) === JSON.stringify(toInput(toForm(now[key]), now[key]));
+      if (now) setSaved(now);
+      setDirty(!kept);
+      setSaveError({ message: errorText(e), kept });
+      return null;
+    } finally {
+      setSaving(false);
+    }
+  }, [form, key, merged, readConfig, toForm, toInput]);
+
+  const discard = useCallback(() => {
+    if (!saved) return;
+    ++checks.current;
+    setForm(toForm(saved[key]));
+    setDirty(false);
+    setIssues({});
+    setSaveError(null);
+  }, [saved, key, toForm]);
+
+  return { form, saved, dirty, issues, loadError, saveError, saving, savedAt, change, save, discard };
+}
+
+/** A Fluent Field's validation props for `field`. */
+export function validation(issues: Issues, field: string): { validationMessage?: string; validationState: 'error' | 'none' } {
+  const message = issueFor(issues, field);
+  return message ? { validationMessage: message, validationState: 'error' } : { validationState: 'none' };
+}
