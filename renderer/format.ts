@@ -1,5 +1,6 @@
 // Plain-language times, sizes and states for the settings window.
 import type { RelayState } from '../src/api/contract.js';
+import { formatAge } from '../src/tray/age.js';
 
 /** What went wrong, in the relay's own words (across Electron's contextBridge only the message survives). */
 export function errorText(e: unknown): string {
@@ -8,14 +9,7 @@ export function errorText(e: unknown): string {
 
 /** "45 s", "12 min", "3 h 5 min", "2 d 4 h". */
 export function duration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
-  const d = Math.floor(h / 24);
-  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
+  return formatAge(Math.round(ms / 1000));
 }
 
 export function ago(at: number, now: number): string {

@@ -405,7 +405,8 @@ export class RelayService implements RelayApi {
   }
 
   private async apply(config: Config): Promise<Config> {
-    const listenChanged = JSON.stringify(config.listen) !== JSON.stringify(this.config.listen);
+    // Also when the listener is down after a failed change: saving again retries it.
+    const listenChanged = JSON.stringify(config.listen) !== JSON.stringify(this.config.listen) || (this.qm !== null && this.receiver === null);
     this.config = config;
     if (this.qm) {
       this.qm.configure(queueSettings(config));

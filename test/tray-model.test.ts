@@ -1,7 +1,8 @@
 // The tray's icon state, tooltip and menu as functions of RelayStatus.
 import { describe, expect, it } from 'vitest';
 import type { RelayStatus } from '../src/api/contract.js';
-import { formatAge, TOOLTIP_MAX, trayIconState, trayMenu, trayTooltip, trayView, type TrayContext, type TrayMenuItem } from '../src/tray/model.js';
+import { formatAge } from '../src/tray/age.js';
+import { TOOLTIP_MAX, trayIconState, trayMenu, trayTooltip, trayView, type TrayContext, type TrayMenuItem } from '../src/tray/model.js';
 import { status } from './support/relay-status.js';
 
 

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { isRelayMethod, methodArgs, RelayError, type RelayApi, type RelayMethod, type RelayStatus } from './contract.js';
+import { isRelayMethod, methodArgs, RelayError, type RelayApi, type RelayEvent, type RelayMethod, type RelayStatus } from './contract.js';
 
 const MAX_LINE = 1024 * 1024;
 
@@ -78,7 +78,7 @@ async function dispatch(api: RelayApi & { reload(): Promise<unknown> }, req: Req
 }
 
 /** A RelayApi backed by a running relay. `connectControl` returns null when no relay answers. */
-export type RemoteRelay = Omit<RelayApi, 'onStatus'> & {
+export type RemoteRelay = Omit<RelayApi, RelayEvent> & {
   reload(): Promise<unknown>;
   onStatus(listener: (s: RelayStatus) => void): Promise<void>;
   close(): void;

@@ -8,6 +8,7 @@ import { ConfigError } from '../config/schema.js';
 import { defaultDataDir, getConfigValue, loadConfig, saveConfig, withConfigValue } from '../config/store.js';
 import { RelayService } from '../relay.js';
 import { KeychainStore } from '../secrets/keychain.js';
+import { formatAge } from '../tray/age.js';
 import { addOAuthCommands } from './oauth.js';
 import { readSecret } from './read-secret.js';
 
@@ -59,11 +60,7 @@ async function run(opts: { dataDir?: string }): Promise<void> {
 }
 
 function age(seconds: number | null): string {
-  if (seconds === null) return '-';
-  if (seconds < 120) return `${seconds} s`;
-  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
-  if (seconds < 172_800) return `${(seconds / 3600).toFixed(1)} h`;
-  return `${(seconds / 86_400).toFixed(1)} d`;
+  return seconds === null ? '-' : formatAge(seconds);
 }
 
 function printStatus(s: RelayStatus): void {

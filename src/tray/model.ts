@@ -1,5 +1,6 @@
 // What the tray shows, as pure functions of the relay's status: the icon state, the tooltip and the
 // context menu. electron/tray.ts only turns these into a Tray, a NativeImage and a Menu.
+import { formatAge } from './age.js';
 import type { RelayStatus } from '../api/contract.js';
 import { countLabel, type TrayIconState } from './badge.js';
 
@@ -36,17 +37,6 @@ export function trayIconState(status: RelayStatus, stuckAfterMinutes: number): T
 }
 
 /** "45 s", "12 min", "2 h 5 min", "3 d 4 h": short enough for a tooltip. */
-export function formatAge(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  if (s < 60) return `${s} s`;
-  const min = Math.floor(s / 60);
-  if (min < 60) return `${min} min`;
-  const h = Math.floor(min / 60);
-  if (h < 24) return min % 60 ? `${h} h ${min % 60} min` : `${h} h`;
-  const d = Math.floor(h / 24);
-  return h % 24 ? `${d} d ${h % 24} h` : `${d} d`;
-}
-
 /** e.g. "SMTP Relay — 3 queued, oldest 12 min — last error: 535 5.7.139 Authentication unsuccessful". */
 export function trayTooltip(status: RelayStatus, ctx: TrayContext): string {
   const parts = ['SMTP Relay'];

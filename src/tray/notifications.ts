@@ -2,7 +2,8 @@
 // an authentication failure, and the queue draining again after one of those. A state machine over
 // successive statuses, so each condition notifies once and again only after it has cleared.
 import type { RelayStatus } from '../api/contract.js';
-import { formatAge, isStuck } from './model.js';
+import { formatAge } from './age.js';
+import { isStuck } from './model.js';
 
 export interface Notice {
   kind: 'stuck' | 'auth-failed' | 'drained' | 'error';
