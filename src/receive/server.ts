@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import type { MailLog } from '../log/mail-log.js';
 import type { Ingest, Spool } from '../spool/spool.js';
 import { allowList } from './access.js';
+import { greetPromptly } from './greeting.js';
 import { FreeSpace } from './free-space.js';
 import { HeaderScanner, receivedHeader } from './headers.js';
 import { LineEndings } from './line-endings.js';
@@ -77,6 +78,9 @@ export class Receiver {
       onClose: (session) => this.onClose(session),
     });
     this.server.on('error', (e) => opts.log.error(`smtp server error: ${e.message}`));
+    // Allowed clients (JavaMail opens one connection per message) are greeted without smtp-server's 100 ms
+    // early-talker pause; see greeting.ts.
+    greetPromptly(this.server, this.allowed);
   }
 
   /** Starts listening; rejects with EADDRINUSE / EACCES errors for the caller to explain. */
