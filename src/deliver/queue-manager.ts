@@ -63,6 +63,8 @@ export type QueueSettings = Pick<QueueManagerOptions, 'schedule' | 'maxQueueTime
 
 /** New mail waiting for its first attempt, in arrival order; beyond this many the scan finds it. */
 const FRESH_LIMIT = 10_000;
+/** Of those, how many may carry their state in memory (QueueEntry.committed). */
+const FRESH_WITH_STATE = 500;
 
 export class QueueManager {
   private readonly active = new Map<string, Promise<void>>();
@@ -136,6 +138,8 @@ export class QueueManager {
 
   /** A message was just committed: it goes out in turn with the backlog, first-come. */
   enqueueFresh(e: QueueEntry): void {
+    // The first ones keep the state the spool committed (no read back from disk); beyond that, memory wins.
+    if (this.fresh.length >= FRESH_WITH_STATE) e = { ...e, committed: undefined };
     if (this.fresh.length < FRESH_LIMIT) this.fresh.push(e);
     this.wake();
   }

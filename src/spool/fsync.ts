@@ -62,6 +62,15 @@ function startGroupSync(dir: string, g: DirGroup): Promise<void> {
   return p;
 }
 
+/** Removes a file if it is there. One unlink: fs.rm({ force: true }) costs two lstat calls before it. */
+export async function unlinkIfPresent(file: string): Promise<void> {
+  try {
+    await fs.unlink(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
 /** rename, retried while antivirus or the indexer holds a handle (EPERM/EACCES/EBUSY on Windows). */
 export async function renameRetry(from: string, to: string): Promise<void> {
   for (let wait = 20; ; wait *= 2) {

@@ -3,10 +3,10 @@
 //  - Two generations of one message (crash between rename and unlink): the newest wins.
 //  - Content without a committed state was never acknowledged: removed.
 //  - A state without content, or a name we cannot read: moved to corrupt/, never deleted silently.
-// Only names are read. The id map is transient and released when recovery returns.
+// Only names are read. The listings and the id map are transient and released when recovery returns.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { dirNames, moveToCorrupt, type SpoolPaths } from './layout.js';
+import { moveToCorrupt, type SpoolPaths } from './layout.js';
 import { isBucket, parseFailedName, parseQueueName } from './names.js';
 
 export interface SpoolCounts {
@@ -21,53 +21,64 @@ export interface SpoolCounts {
 }
 
 interface Found {
-  file: string;
+  /** Where the state file is: the directory (shared by all its entries) and the name. */
+  dir: string;
+  name: string;
   gen: number;
   queued: boolean;
   attempts: number;
+  /** msg/<id>.eml exists. */
+  content: boolean;
 }
 
 export async function recoverSpool(p: SpoolPaths): Promise<SpoolCounts & { oldest: string | null }> {
-  for await (const name of dirNames(p.tmp)) await fs.rm(path.join(p.tmp, name), { force: true, recursive: true });
+  for (const name of await listNames(p.tmp)) await fs.rm(path.join(p.tmp, name), { force: true, recursive: true });
 
+  // One pass over the names, synchronous per entry (a 100k queue is a few hundred ms, not seconds):
+  // the listing of one directory at a time is held, and the id map, both released at return.
   const best = new Map<string, Found>();
-  const consider = async (id: string, found: Found) => {
+  /** Records the entry; returns the file of an older generation of the same message, to be removed. */
+  const consider = (id: string, found: Found): string | null => {
     const prev = best.get(id);
-    if (!prev) return void best.set(id, found);
+    if (!prev) {
+      best.set(id, found);
+      return null;
+    }
     const [keep, drop] = prev.gen >= found.gen ? [prev, found] : [found, prev];
     best.set(id, keep);
-    await fs.rm(drop.file, { force: true });
+    return path.join(drop.dir, drop.name);
   };
 
-  for await (const bucket of dirNames(p.q)) {
+  for (const bucket of await listNames(p.q)) {
     const dir = path.join(p.q, bucket);
     if (!isBucket(bucket)) {
       await moveToCorrupt(p, dir, null, 'unexpected entry in q/');
       continue;
     }
-    for await (const name of dirNames(dir)) {
+    for (const name of await listNames(dir)) {
       const q = parseQueueName(name);
-      if (q) await consider(q.id, { file: path.join(dir, name), gen: q.gen, queued: true, attempts: q.attempts });
-      else await moveToCorrupt(p, path.join(dir, name), null, 'unrecognised file name in the queue');
+      const older = q ? consider(q.id, { dir, name, gen: q.gen, queued: true, attempts: q.attempts, content: false }) : null;
+      if (!q) await moveToCorrupt(p, path.join(dir, name), null, 'unrecognised file name in the queue');
+      if (older) await fs.rm(older, { force: true });
     }
   }
-  for await (const name of dirNames(p.failed)) {
+  for (const name of await listNames(p.failed)) {
     const f = parseFailedName(name);
-    if (f) await consider(f.id, { file: path.join(p.failed, name), gen: f.gen, queued: false, attempts: 0 });
-    else await moveToCorrupt(p, path.join(p.failed, name), null, 'unrecognised file name in failed/');
+    const older = f ? consider(f.id, { dir: p.failed, name, gen: f.gen, queued: false, attempts: 0, content: false }) : null;
+    if (!f) await moveToCorrupt(p, path.join(p.failed, name), null, 'unrecognised file name in failed/');
+    if (older) await fs.rm(older, { force: true });
   }
 
-  const withContent = new Set<string>();
-  for await (const name of dirNames(p.msg)) {
-    const id = name.endsWith('.eml') ? name.slice(0, -4) : '';
-    if (best.has(id)) withContent.add(id);
+  for (const name of await listNames(p.msg)) {
+    const found = name.endsWith('.eml') ? best.get(name.slice(0, -4)) : undefined;
+    if (found) found.content = true;
     else await fs.rm(path.join(p.msg, name), { force: true }); // never acknowledged, or already delivered
   }
 
   const counts = { queued: 0, deferred: 0, failed: 0, corrupt: 0, oldest: null as string | null };
   for (const [id, f] of best) {
-    if (!withContent.has(id)) {
-      await moveToCorrupt(p, f.file, id, 'the message content (msg/' + id + '.eml) is missing');
+    if (!f.content) {
+      await moveToCorrupt(p, path.join(f.dir, f.name), id, 'the message content (msg/' + id + '.eml) is missing');
       continue;
     }
     if (!f.queued) counts.failed++;
@@ -77,6 +88,16 @@ export async function recoverSpool(p: SpoolPaths): Promise<SpoolCounts & { oldes
       if (counts.oldest === null || id < counts.oldest) counts.oldest = id;
     }
   }
-  for await (const name of dirNames(p.corrupt)) if (!name.endsWith('.txt')) counts.corrupt++;
+  for (const name of await listNames(p.corrupt)) if (!name.endsWith('.txt')) counts.corrupt++;
   return counts;
+}
+
+/** A directory's names ([] if it does not exist). */
+async function listNames(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
 }

@@ -3,7 +3,7 @@
 // directory, then unlink the old one"; recover.ts settles whatever a crash left between two steps.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { renameRetry, syncDirGrouped as syncDir, type OpenFile, type SpoolFile } from './fsync.js';
+import { renameRetry, syncDirGrouped as syncDir, unlinkIfPresent, type OpenFile, type SpoolFile } from './fsync.js';
 import { dirNames, moveToCorrupt, spoolPaths, type SpoolPaths } from './layout.js';
 import { acquireLock } from './lock.js';
 import {
@@ -20,13 +20,20 @@ export { spoolPaths, type SpoolPaths } from './layout.js';
 
 export const SPOOL_FORMAT = 1;
 
+/** Content is written to disk in pieces of at least this size (and at commit): memory per session stays bounded. */
+const INGEST_BUFFER = 64 * 1024;
+
 
 
 /** Where one message's state file is now. */
 export type Entry =
   | QueueEntry
   | { kind: 'failed'; dir: string; name: string; id: string; gen: number };
-export type QueueEntry = { kind: 'queue'; dir: string; name: string } & QueueName;
+export type QueueEntry = {
+  kind: 'queue'; dir: string; name: string;
+  /** Set on the entry handed to onCommitted: the state just committed, so load() need not read it back. */
+  committed?: MessageState;
+} & QueueName;
 
 export function entryPath(e: Entry): string {
   return path.join(e.dir, e.name);
@@ -44,14 +51,29 @@ export interface NewMessage {
 export class Ingest {
   private size = 0;
   private closed = false;
+  /** Chunks not yet written: a message arrives in many small network reads (and our Received header
+   *  first); gathered, a typical message is one write() instead of one per read. */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
 
   constructor(readonly id: string, readonly file: string, private readonly fh: SpoolFile, private readonly spool: Spool) {}
 
+  /** Appends to the content. The chunk is kept until written (up to INGEST_BUFFER bytes): do not change it afterwards. */
   async write(chunk: Uint8Array): Promise<void> {
     this.size += chunk.length;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes >= INGEST_BUFFER) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const data = this.pending.length === 1 ? this.pending[0] as Uint8Array : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
     // A write can be short (a filling disk) without failing; the rest must follow or fail loudly.
-    for (let done = 0; done < chunk.length;) {
-      const { bytesWritten } = await this.fh.write(chunk, done);
+    for (let done = 0; done < data.length;) {
+      const { bytesWritten } = await this.fh.write(data, done);
       if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
       done += bytesWritten;
     }
@@ -76,12 +98,15 @@ export class Ingest {
   }
 
   private async syncContent(): Promise<void> {
+    await this.flush();
     await this.fh.sync();
     await this.closeFile();
   }
 
   /** Drops a message that will not be acknowledged (client gone, too big, loop, write error). */
   async abort(): Promise<void> {
+    this.pending = [];
+    this.pendingBytes = 0;
     await this.closeFile().catch(() => {});
     await fs.rm(this.file, { force: true });
   }
@@ -167,11 +192,25 @@ export class Spool {
     }
     this.counts.queued++;
     if (this.oldest === null && this.counts.queued === 1) this.oldest = state.id;
-    this.onCommitted?.(entry);
+    this.onCommitted?.({ ...entry, committed: state });
   }
 
   /** Reads an entry's state; an unreadable one is moved to corrupt/ and null returned. */
   async load(e: Entry): Promise<MessageState | null> {
+    if (e.kind === 'queue' && e.committed) {
+      // Committed by this process moments ago: the state is the one in memory, because a state file is
+      // never changed in place (each change is a new generation under a new name). Only make sure this
+      // generation is still the current one (not delivered, retried or deleted since).
+      const state = e.committed;
+      e.committed = undefined;
+      try {
+        await fs.access(entryPath(e));
+        return state;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw err;
+      }
+    }
     let text: string;
     try {
       text = await fs.readFile(entryPath(e), 'utf8');
@@ -222,9 +261,9 @@ export class Spool {
   async update(e: Entry, state: MessageState): Promise<Entry | null> {
     state.gen = e.gen + 1;
     if (isTerminal(state) && state.rcpts.every((r) => r.st === 's')) {
-      await fs.rm(entryPath(e), { force: true }); // commit point of "delivered"
+      await unlinkIfPresent(entryPath(e)); // commit point of "delivered"
       await syncDir(e.dir);
-      await fs.rm(this.contentPath(state.id), { force: true });
+      await unlinkIfPresent(this.contentPath(state.id));
       this.forget(e);
       return null;
     }
@@ -232,7 +271,7 @@ export class Spool {
       ? { kind: 'failed', dir: this.paths.failed, name: failedName(state), id: state.id, gen: state.gen }
       : this.queueEntryFor(state);
     await this.place(await this.writeTmp(state), next);
-    await fs.rm(entryPath(e), { force: true });
+    await unlinkIfPresent(entryPath(e));
     const wasOldest = this.oldest === e.id;
     this.forget(e);
     if (next.kind === 'failed') this.counts.failed++;
