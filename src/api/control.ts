@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { isRelayMethod, methodArgs, RelayError, type RelayApi, type RelayEvent, type RelayMethod, type RelayStatus } from './contract.js';
+import { isRelayMethod, methodArgs, parseMethodArgs, RelayError, type RelayApi, type RelayEvent, type RelayMethod, type RelayStatus } from './contract.js';
 
 const MAX_LINE = 1024 * 1024;
 
@@ -69,12 +69,9 @@ export async function serveControl(api: RelayApi & { reload(): Promise<unknown> 
 async function dispatch(api: RelayApi & { reload(): Promise<unknown> }, req: Request): Promise<unknown> {
   if (req.method === 'reload') return api.reload();
   if (!isRelayMethod(req.method)) throw new RelayError('invalid', `unknown method ${String(req.method)}`);
-  const parsed = methodArgs[req.method].safeParse(req.args ?? []);
-  if (!parsed.success) {
-    throw new RelayError('invalid', `${req.method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'} ${i.message}`).join('; ')}`);
-  }
+  const args = parseMethodArgs(req.method, req.args ?? []);
   const fn = api[req.method] as (...a: unknown[]) => Promise<unknown>;
-  return fn.apply(api, parsed.data as unknown[]);
+  return fn.apply(api, args);
 }
 
 /** A RelayApi backed by a running relay. `connectControl` returns null when no relay answers. */
