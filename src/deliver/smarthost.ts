@@ -218,6 +218,11 @@ export function readCaFile(file: string): string {
   }
 }
 
+/** mechanism "auto": what the relay uses among the mechanisms a server offers (LOGIN before PLAIN). */
+export function preferredMechanism(offered: string[]): 'LOGIN' | 'PLAIN' | 'CRAM-MD5' | undefined {
+  return (['LOGIN', 'PLAIN', 'CRAM-MD5'] as const).find((m) => offered.includes(m));
+}
+
 /**
  * mechanism "auto": LOGIN when the server offers it, else PLAIN. Microsoft 365 lists PLAIN but rejects
  * it while LOGIN works; elsewhere the two are equivalent. nodemailer calls this only when it picked
@@ -231,7 +236,7 @@ async function loginFirst({ auth, authMethods, sendCommand }: SMTPConnectionCust
     // nodemailer adds the server's reply to this message and keeps it as err.response.
     if (Number(reply.response.slice(0, 3)) !== expected) throw new Error(`AUTH ${mechanism} failed`);
   };
-  if (authMethods.includes('LOGIN')) {
+  if (preferredMechanism(authMethods) === 'LOGIN') {
     await step('AUTH LOGIN', 334, 'LOGIN');
     await step(base64(user), 334, 'LOGIN');
     await step(base64(pass), 235, 'LOGIN');

@@ -8,7 +8,7 @@ import os from 'node:os';
 import tls from 'node:tls';
 import type { ConnectionStep, StepName, TestConnectionResult } from '../api/contract.js';
 import type { Config } from '../config/schema.js';
-import { readCaFile } from '../deliver/smarthost.js';
+import { preferredMechanism, readCaFile } from '../deliver/smarthost.js';
 import { adviceFor } from './advice.js';
 import { SmtpProbe, type Reply } from './smtp-probe.js';
 
@@ -140,7 +140,7 @@ function certificateCheck(s: tls.TLSSocket, host: string, verify: boolean): { ok
 async function login(p: SmtpProbe, ehlo: string, mechanism: string, c: TestCredentials): Promise<{ ok: boolean; detail: string; reply: string }> {
   const offered = (/^\d{3}[- ]AUTH[ =](.*)$/im.exec(ehlo)?.[1] ?? '').toUpperCase().split(/\s+/).filter(Boolean);
   const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-  const pick = c.token ? 'XOAUTH2' : mechanism !== 'auto' ? mechanism : ['LOGIN', 'PLAIN', 'CRAM-MD5'].find((m) => offered.includes(m));
+  const pick = c.token ? 'XOAUTH2' : mechanism !== 'auto' ? mechanism : preferredMechanism(offered);
   if (!pick) return { ok: false, detail: `the server offered no supported AUTH mechanisms: ${offered.join(' ') || 'none'}`, reply: ehlo };
   let r: Reply;
   if (pick === 'XOAUTH2') r = await p.command(`AUTH XOAUTH2 ${b64(`user=${c.user}\x01auth=Bearer ${c.token}\x01\x01`)}`);

@@ -123,6 +123,9 @@ export class Spool {
   private readonly counts: SpoolCounts;
   /** Id of the oldest queued message, or null when it must be looked up again. */
   private oldest: string | null | undefined;
+  /** The last oldest id known, and when names were last scanned for it (see oldestQueuedAge). */
+  private lastOldest: string | null = null;
+  private oldestScannedAt = 0;
   private knownBuckets = new Set<string>();
   /** Told about every newly committed message (the queue manager delivers new mail first-come). */
   onCommitted: ((e: QueueEntry) => void) | null = null;
@@ -331,12 +334,18 @@ export class Spool {
   async oldestQueuedAge(now = Date.now()): Promise<number | null> {
     if (this.counts.queued === 0) return null;
     if (!this.oldest) {
+      // Finding it again reads every name. While a backlog drains, the oldest changes with nearly every
+      // delivery and status is asked up to ten times a second: look at most every 5 s, and meanwhile
+      // answer with the last oldest known (it arrived no later than the real one).
+      if (this.lastOldest && Date.now() - this.oldestScannedAt < 5000) return Math.max(0, now - idTime(this.lastOldest));
       let min: string | null = null;
       for (const bucket of await this.buckets()) {
         for await (const e of this.queueEntries(path.join(this.paths.q, bucket))) if (min === null || e.id < min) min = e.id;
       }
       this.oldest = min;
+      this.oldestScannedAt = Date.now();
     }
+    this.lastOldest = this.oldest ?? null;
     return this.oldest ? Math.max(0, now - idTime(this.oldest)) : null;
   }
 
