@@ -12,7 +12,9 @@ import type {
 import { RelayError } from './api/contract.js';
 import { parseDuration, parseSchedule } from './config/duration.js';
 import { ConfigError, parseConfig, type Config, type ConfigInput } from './config/schema.js';
-import { loadConfig, saveConfig } from './config/store.js';
+import { makeDataDirPrivate } from './config/data-dir.js';
+import { configRevision, loadConfig, saveConfig } from './config/store.js';
+import { watchConfigFile } from './config/watch.js';
 import { buildDsn, type DsnKind } from './deliver/dsn.js';
 import { adviceFor } from './diagnose/advice.js';
 import { senderRewriter } from './rewrite/senders.js';
@@ -65,6 +67,9 @@ export class RelayService implements RelayApi {
   private readonly claimed = new Set<string>();
   /** OAuth2 access tokens, kept across transports while config and secrets stay the same. */
   private oauthTokens: OAuthTokens | null = null;
+  /** Why the config.json on disk is not the one in force (a hand edit that does not validate). */
+  private configError: string | null = null;
+  private unwatchConfig: (() => void) | null = null;
 
   constructor(private readonly opts: RelayServiceOptions) {}
 
@@ -74,9 +79,16 @@ export class RelayService implements RelayApi {
 
   /** Loads config (refusing a bad one), takes the spool lock and recovers it. No network. */
   async open(): Promise<void> {
+    const tightened = await makeDataDirPrivate(this.opts.dataDir);
     this.config = await loadConfig(this.opts.dataDir);
     this.log = new MailLog({ dir: path.join(this.opts.dataDir, 'logs'), stdout: this.opts.logToStdout });
+    for (const change of tightened) this.log.warn(`data directory made private to its owner: ${change}`);
     this.spool = await Spool.open(path.join(this.opts.dataDir, 'spool'));
+  }
+
+  /** A line in the mail log from a part composed around the relay (the control channel). */
+  writeLog(level: 'info' | 'warning' | 'error', text: string): void {
+    this.log?.write(level, text);
   }
 
   /** open() plus the SMTP listener and delivery. Rejects with a plain explanation if the port is taken. */
@@ -98,6 +110,7 @@ export class RelayService implements RelayApi {
     try {
       const addr = await this.startReceiver();
       this.qm.start();
+      this.unwatchConfig = watchConfigFile(this.opts.dataDir, () => void this.configFileChanged());
       return addr;
     } catch (e) {
       await this.stop();
@@ -107,6 +120,8 @@ export class RelayService implements RelayApi {
 
   /** Graceful: stop accepting, give deliveries in flight up to graceMs to finish, release the spool. */
   async stop(graceMs = 10_000): Promise<void> {
+    this.unwatchConfig?.();
+    this.unwatchConfig = null;
     await this.receiver?.close();
     this.receiver = null;
     this.listening = null;
@@ -125,6 +140,28 @@ export class RelayService implements RelayApi {
     return this.apply(await loadConfig(this.opts.dataDir));
   }
 
+  /** config.json changed on disk: apply it if it validates, else keep the last good config and say why. */
+  private async configFileChanged(): Promise<void> {
+    let config: Config;
+    try {
+      config = await loadConfig(this.opts.dataDir);
+    } catch (e) {
+      const why = (e as Error).message;
+      if (why !== this.configError) this.log.error(`config.json refused, the last good configuration stays in force: ${why}`);
+      this.configError = why;
+      this.statusChanged();
+      return;
+    }
+    const wasRefused = this.configError !== null;
+    this.configError = null;
+    if (configRevision(config) === configRevision(this.config)) {
+      if (wasRefused) this.statusChanged();
+      return; // our own save, or a save that changed nothing
+    }
+    this.log.info('configuration changed (config.json edited)');
+    await this.apply(config).catch((e: Error) => this.log.error(`applying the edited configuration failed: ${e.message}`));
+  }
+
   // ---- RelayApi ----
 
   async getStatus(): Promise<RelayStatus> {
@@ -140,6 +177,8 @@ export class RelayService implements RelayApi {
       advice: oauthAdviceFor(this.qm?.lastError, this.config.smarthost.auth.method) ?? adviceFor(this.qm?.lastError),
       lastDelivery: this.qm?.lastDelivery ?? null,
       listening: this.listening,
+      configError: this.configError,
+      configRevision: configRevision(this.config),
     };
   }
 
@@ -221,7 +260,15 @@ export class RelayService implements RelayApi {
     return structuredClone(this.config);
   }
 
-  async setConfig(input: ConfigInput): Promise<Config> {
+  async setConfig(input: ConfigInput, baseRevision?: string): Promise<Config> {
+    // Two writers (a window opened an hour ago, a hand edit, `config set`) must not overwrite each other
+    // silently: a save based on a configuration that has changed since is refused.
+    if (baseRevision !== undefined) {
+      const current = await loadConfig(this.opts.dataDir).catch(() => this.config);
+      if (baseRevision !== configRevision(current)) {
+        throw new RelayError('conflict', 'the configuration was changed elsewhere since this copy was loaded (another window, the command line or a hand edit); reload it, then make the change again');
+      }
+    }
     let config: Config;
     try {
       config = await saveConfig(this.opts.dataDir, input);
@@ -560,7 +607,7 @@ function queueSettings(c: Config): QueueSettings {
 export function stoppedStatus(): RelayStatus {
   return {
     state: 'stopped', queued: 0, deferred: 0, failed: 0, corrupt: 0, sending: 0, oldestQueuedSeconds: null,
-    lastError: null, advice: null, lastDelivery: null, listening: null,
+    lastError: null, advice: null, lastDelivery: null, listening: null, configError: null, configRevision: '',
   };
 }
 

@@ -25,6 +25,10 @@ export interface RelayStatus {
   lastDelivery: { id: string; to: string; status: 'sent' | 'deferred' | 'bounced'; at: number; reply: string } | null;
   /** "127.0.0.1:25" while the listener is up. */
   listening: string | null;
+  /** Why config.json on disk is not in force (it does not validate): the last good config stays. */
+  configError: string | null;
+  /** Fingerprint of the config in force; pass it to setConfig to refuse a save based on an older one. */
+  configRevision: string;
 }
 
 export type RecipientStatus = 'queued' | 'deferred' | 'sent' | 'failed';
@@ -154,7 +158,7 @@ export interface RelayApi {
   resume(): Promise<void>;
   getConfig(): Promise<Config>;
   /** Validates and saves; a bad config is refused with the field named and nothing is changed. */
-  setConfig(config: ConfigInput): Promise<Config>;
+  setConfig(config: ConfigInput, baseRevision?: string): Promise<Config>;
   /** Stores the smarthost password in the OS keychain (never in config.json). */
   setPassword(password: string): Promise<void>;
   deletePassword(): Promise<boolean>;
@@ -198,7 +202,7 @@ export const methodArgs = {
   pause: z.tuple([]),
   resume: z.tuple([]),
   getConfig: z.tuple([]),
-  setConfig: z.tuple([z.record(z.string(), z.unknown())]),
+  setConfig: z.union([z.tuple([z.record(z.string(), z.unknown())]), z.tuple([z.record(z.string(), z.unknown()), z.string().regex(/^[0-9a-f]{16}$/)])]),
   setPassword: z.tuple([z.string().min(1).max(4096)]),
   deletePassword: z.tuple([]),
   getPasswordStatus: z.tuple([]),
@@ -232,7 +236,7 @@ export function parseMethodArgs(method: RelayMethod, args: unknown): unknown[] {
 
 /** Errors that cross a transport keep a machine-readable kind so the UI/CLI can react (e.g. name a field). */
 export class RelayError extends Error {
-  constructor(readonly kind: 'not-found' | 'invalid' | 'busy' | 'unavailable' | 'internal', message: string) {
+  constructor(readonly kind: 'not-found' | 'invalid' | 'busy' | 'unavailable' | 'conflict' | 'internal', message: string) {
     super(message);
     this.name = 'RelayError';
   }

@@ -1,11 +1,16 @@
 // `smtp-relay`: the relay without the tray (run it as a service, script it, test it).
-// Commands that act on the queue go through the running relay's control socket when one runs, and
+// Commands that act on the queue go through the running relay's control channel when one runs, and
 // open the spool themselves (taking its lock) when none does. Exit codes: 0 ok, 1 failure, 2 usage.
 import { Command, CommanderError, Option } from 'commander';
-import { connectControl, serveControl, type RemoteRelay } from '../api/control.js';
+import fs from 'node:fs';
+import { connectControl, type RemoteRelay } from '../control/client.js';
+import { ControlAccessError } from '../control/key.js';
+import { readPublicStatus } from '../control/public-status.js';
+import { serveControl } from '../control/server.js';
 import { RelayError, type QueueItem, type RelayStatus } from '../api/contract.js';
-import { ConfigError } from '../config/schema.js';
-import { defaultDataDir, getConfigValue, loadConfig, saveConfig, withConfigValue } from '../config/store.js';
+import { stoppedStatus } from '../relay.js';
+import { ConfigError, type ConfigInput } from '../config/schema.js';
+import { defaultDataDir, getConfigValue, loadConfig, withConfigValue } from '../config/store.js';
 import { RelayService } from '../relay.js';
 import { KeychainStore } from '../secrets/keychain.js';
 import { formatAge } from '../tray/age.js';
@@ -30,6 +35,9 @@ async function withRelay<T>(dataDir: string, fn: (api: Api, running: boolean) =>
       remote.close();
     }
   }
+  // No relay runs. Opening the spool here writes into the data directory as this user: for a directory
+  // that belongs to another account (the service's), files owned by us would lock the service out.
+  assertOwnDataDir(dataDir);
   const relay = relayFor(dataDir);
   await relay.open();
   try {
@@ -39,15 +47,38 @@ async function withRelay<T>(dataDir: string, fn: (api: Api, running: boolean) =>
   }
 }
 
+function assertOwnDataDir(dataDir: string): void {
+  if (process.platform === 'win32' || typeof process.getuid !== 'function') return;
+  let owner: number;
+  try {
+    owner = fs.statSync(dataDir).uid;
+  } catch {
+    return; // not created yet: it will be ours
+  }
+  if (owner !== process.getuid()) {
+    throw new Error(`the relay for ${dataDir} is not running, and that data directory belongs to another account (uid ${owner}): ` +
+      'start the relay (e.g. `systemctl start smtp-relay`) and try again, or run this command as that account');
+  }
+}
+
 function dataDirOf(opts: { dataDir?: string }): string {
   return opts.dataDir ?? defaultDataDir();
 }
 
 async function run(opts: { dataDir?: string }): Promise<void> {
   const dataDir = dataDirOf(opts);
+  // Everything the relay creates (queue files, logs) is private to its account; the public status and
+  // the control folder get their modes explicitly.
+  if (process.platform !== 'win32') process.umask(0o077);
   const relay = relayFor(dataDir, true);
   const addr = await relay.start();
-  const control = await serveControl(relay, dataDir);
+  let control;
+  try {
+    control = await serveControl(relay, dataDir, (level, text) => relay.writeLog(level, text));
+  } catch (e) {
+    await relay.stop();
+    throw e;
+  }
   const shown = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
   process.stdout.write(`listening on ${shown}:${addr.port}\n`);
   await new Promise<void>((resolve) => {
@@ -57,6 +88,35 @@ async function run(opts: { dataDir?: string }): Promise<void> {
   });
   await control.close();
   await relay.stop();
+}
+
+/**
+ * The status, for any user: from the relay over the channel when we may use it; from the public status
+ * file when we may not (another account's relay, e.g. the service); from the spool when no relay runs.
+ */
+async function readStatus(dataDir: string): Promise<RelayStatus> {
+  let remote: RemoteRelay | null;
+  try {
+    remote = await connectControl(dataDir);
+  } catch (e) {
+    if (!(e instanceof ControlAccessError)) throw e;
+    return (await readPublicStatus(dataDir)) ?? stoppedStatus();
+  }
+  if (remote) {
+    try { return await remote.getStatus(); } finally { remote.close(); }
+  }
+  const published = await readPublicStatus(dataDir).catch(() => null);
+  if (published && !isOwnDataDir(dataDir)) return published;
+  return withRelay(dataDir, (api) => api.getStatus());
+}
+
+function isOwnDataDir(dataDir: string): boolean {
+  try {
+    assertOwnDataDir(dataDir);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function age(seconds: number | null): string {
@@ -72,6 +132,7 @@ function printStatus(s: RelayStatus): void {
   if (s.sending) lines.push(`sending:     ${s.sending}`);
   if (s.corrupt) lines.push(`corrupt:     ${s.corrupt} (unreadable entries moved to spool/corrupt)`);
   if (s.lastDelivery) lines.push(`last:        ${new Date(s.lastDelivery.at).toISOString()} ${s.lastDelivery.status} to <${s.lastDelivery.to}>`);
+  if (s.configError) lines.push(`config:      config.json refused, the last good configuration stays in force: ${s.configError}`);
   if (s.lastError) lines.push(`last error:  ${s.lastError}`);
   if (s.advice) lines.push(`cause:       ${s.advice.cause}`, `fix:         ${s.advice.fix}`);
   process.stdout.write(lines.join('\n') + '\n');
@@ -124,13 +185,7 @@ export function buildProgram(): Command {
   cmd('run', 'run the relay in the foreground until Ctrl+C / SIGTERM').action(run);
 
   cmd('status', 'show the relay state and queue counts').option('--json', 'machine-readable output').action(async (o) => {
-    const remote = await connectControl(dataDirOf(o));
-    let status: RelayStatus;
-    if (remote) {
-      try { status = await remote.getStatus(); } finally { remote.close(); }
-    } else {
-      status = await withRelay(dataDirOf(o), (api) => api.getStatus());
-    }
+    const status = await readStatus(dataDirOf(o));
     if (o.json) process.stdout.write(JSON.stringify(status) + '\n');
     else printStatus(status);
   });
@@ -223,13 +278,12 @@ export function buildProgram(): Command {
     process.stdout.write((typeof value === 'string' ? value : JSON.stringify(value, null, 2)) + '\n');
   });
   config.command('set').argument('<key>').argument('<value>').addOption(dataDir()).action(async (key, value, o) => {
-    const dir = dataDirOf(o);
-    await saveConfig(dir, withConfigValue(await loadConfig(dir), key, value));
-    const remote = await connectControl(dir);
-    if (remote) {
-      try { await remote.reload(); } finally { remote.close(); }
-    }
-    process.stdout.write(`${key} = ${JSON.stringify(getConfigValue(await loadConfig(dir), key))}\n`);
+    // Through the running relay when there is one: it validates, saves as its own account and applies at once.
+    const saved = await withRelay(dataDirOf(o), async (api) => {
+      const { configRevision } = await api.getStatus();
+      return api.setConfig(withConfigValue(await api.getConfig(), key, value) as ConfigInput, configRevision || undefined);
+    });
+    process.stdout.write(`${key} = ${JSON.stringify(getConfigValue(saved, key))}\n`);
   });
 
   return program;

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { Argument, type Command, type Option } from 'commander';
 import type { OAuthSecretKind, OAuthStatus } from '../api/contract.js';
-import type { RemoteRelay } from '../api/control.js';
+import type { RemoteRelay } from '../control/client.js';
 import { loadConfig } from '../config/store.js';
 import { openSystemBrowser } from '../oauth/open-browser.js';
 import { signInWithBrowser } from '../oauth/setup.js';

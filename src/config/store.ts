@@ -1,5 +1,6 @@
 // Where the data directory is, and reading/writing config.json in it.
 // The tray app (electron-store) and the CLI share this folder and this file format.
+import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,6 +49,11 @@ export async function saveConfig(dataDir: string, config: unknown): Promise<Conf
   await fs.mkdir(dataDir, { recursive: true });
   await writeFileDurably(file, JSON.stringify(valid, null, 2) + '\n');
   return valid;
+}
+
+/** A short fingerprint of a configuration: which version a writer based its change on. */
+export function configRevision(config: Config): string {
+  return crypto.createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 16);
 }
 
 /** Reads a value by dotted path ("smarthost.port"); undefined if there is no such field. */
