@@ -1,5 +1,5 @@
 // electron-vite builds the three parts of the tray app into out/: main (ESM, dependencies loaded from
-// node_modules at run time), preload (one CommonJS file with everything bundled in, as sandboxed
+// node_modules at run time; with the embedded relay's process entry), preload (one CommonJS file with everything bundled in, as sandboxed
 // preloads require), renderer (the React page, served from app://relay/).
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'electron-vite';
@@ -11,7 +11,8 @@ export default defineConfig({
   main: {
     build: {
       outDir: resolve(root, 'out/main'),
-      rolldownOptions: { input: { main: resolve(root, 'electron/main.ts') } },
+      // relay: the embedded relay's utility process (electron/relay-host.ts forks out/main/relay.js).
+      rolldownOptions: { input: { main: resolve(root, 'electron/main.ts'), relay: resolve(root, 'src/host/utility-process.ts') } },
     },
   },
   preload: {

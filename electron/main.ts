@@ -1,19 +1,22 @@
 // Composition root of the tray app: the only place that wires Electron to the relay. Everything with
-// logic lives in src/ (tested under Node): src/tray/ (icon, tooltip, menu, notifications),
-// src/ipc/ (validated IPC), src/desktop/ (launch arguments, login item, app:// protocol, CSP).
+// logic lives in src/ (tested under Node): src/desktop/relay-link.ts (service client, read-only, or the
+// embedded relay), src/tray/ (icon, tooltip, menu, notifications), src/ipc/ (validated IPC),
+// src/desktop/ (launch arguments, login item, app:// protocol, CSP).
 import { app, Menu, protocol, shell } from 'electron';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PRODUCT_NAME } from '../src/config/store.js';
+import { PRODUCT_NAME, serviceDataDir } from '../src/config/store.js';
 import { APP_ENTRY_URL, APP_ORIGIN, APP_SCHEME, originOf, serveAppRequest } from '../src/desktop/app-protocol.js';
 import {
   APP_ID, loginItemSettings, loginItemSupported, parseLaunchArgs, resolveDataDir, secondLaunchWantsWindow,
   shouldEnableStartAtLoginOnFirstRun, startsAtLogin,
 } from '../src/desktop/launch.js';
-import { RelayService } from '../src/relay.js';
-import { KeychainStore } from '../src/secrets/keychain.js';
+import { RelayLink } from '../src/desktop/relay-link.js';
+import { startServiceCommand } from '../src/desktop/service-control.js';
 import { TrayController } from '../src/tray/controller.js';
 import { serveRelayIpc } from './ipc.js';
+import { embedRelay } from './relay-host.js';
 import { ElectronTray } from './tray.js';
 import { lockDownWebContents, SettingsWindow } from './window.js';
 
@@ -23,9 +26,6 @@ const STATUS_POLL_MS = 30_000;
 const launch = parseLaunchArgs(process.argv);
 
 app.setName(PRODUCT_NAME);
-// V8 lets its young generation grow to 128 MB on a large server and keeps it; 4 MB semi-spaces cost
-// nothing measurable in throughput and bring the relay's peak from ~265 to ~150 MB (docs/benchmarks.md).
-app.commandLine.appendSwitch('js-flags', '--max-semi-space-size=4');
 // Electron derived userData from package.json before this code ran ("Electron" under `npm start`): pin
 // it to the product name, which is where the CLI looks by default (src/config/store.ts). Chromium's own
 // files (caches, local storage) go to a subfolder rather than next to config.json and spool/.
@@ -42,8 +42,11 @@ if (!app.requestSingleInstanceLock({ hidden: launch.hidden })) {
 }
 
 function run(): void {
-  const dataDir = resolveDataDir(launch, process.env, app.getPath('userData'));
-  const relay = new RelayService({ dataDir, credentials: new KeychainStore() });
+  const userDataDir = resolveDataDir(launch, process.env, app.getPath('userData'));
+  // An explicit --data-dir or SMTP_RELAY_DATA_DIR means that folder, not the service's.
+  const explicit = Boolean(launch.dataDir || process.env.SMTP_RELAY_DATA_DIR);
+  const link = new RelayLink({ serviceDataDir: explicit ? null : serviceDataDir(), userDataDir, embed: embedRelay });
+  const relay = link.api;
   const devUrl = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL; // set by `electron-vite dev`
   const devOrigin = devUrl ? originOf(devUrl) : null;
   const origins = devOrigin ? [APP_ORIGIN, devOrigin] : [APP_ORIGIN];
@@ -65,11 +68,12 @@ function run(): void {
       onClick: () => settings.open('settings'),
       onNotificationClick: (notice) => settings.open(notice.kind === 'stuck' ? 'queue' : 'settings'),
     }),
-    startRelay: () => relay.start(),
+    // "Start relay": the service when it is installed and stopped (asks for elevation), else the embedded relay.
+    startRelay: () => (link.mode.kind === 'service-stopped' ? startService() : link.start()),
     startAtLogin,
     openWindow: (view) => settings.open(view),
     openLogFolder: async () => {
-      const logs = path.join(dataDir, 'logs');
+      const logs = path.join(link.mode.dataDir, 'logs');
       fs.mkdirSync(logs, { recursive: true });
       const error = await shell.openPath(logs);
       if (error) throw new Error(error);
@@ -93,8 +97,9 @@ function run(): void {
     quitting = true;
     event.preventDefault();
     clearInterval(poll);
-    // Stop accepting, let deliveries in flight finish, release the spool lock; then really quit.
-    void relay.stop().finally(() => app.exit(0));
+    // Embedded: stop accepting, let deliveries in flight finish, release the spool lock; then really quit.
+    // A service is left running: mail keeps flowing after the tray app is gone.
+    void link.stop().finally(() => app.exit(0));
   });
 
   void app.whenReady().then(async () => {
@@ -119,5 +124,15 @@ function run(): void {
   }).catch((e: Error) => {
     console.error(`SMTP Relay Tray could not start: ${e.stack ?? e.message}`);
     app.exit(1);
+  });
+}
+
+function startService(): Promise<void> {
+  const [file, args] = startServiceCommand(process.platform);
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { windowsHide: true }, (error, _stdout, stderr) => {
+      if (error) reject(new Error(`could not start the service: ${stderr.trim() || error.message}`));
+      else resolve();
+    });
   });
 }

@@ -202,7 +202,7 @@ export const methodArgs = {
   pause: z.tuple([]),
   resume: z.tuple([]),
   getConfig: z.tuple([]),
-  setConfig: z.union([z.tuple([z.record(z.string(), z.unknown())]), z.tuple([z.record(z.string(), z.unknown()), z.string().regex(/^[0-9a-f]{16}$/)])]),
+  setConfig: z.tuple([z.record(z.string(), z.unknown()), z.string().regex(/^[0-9a-f]{16}$/, { error: 'is not a config revision' }).optional()]),
   setPassword: z.tuple([z.string().min(1).max(4096)]),
   deletePassword: z.tuple([]),
   getPasswordStatus: z.tuple([]),

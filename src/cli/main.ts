@@ -6,11 +6,11 @@ import fs from 'node:fs';
 import { connectControl, type RemoteRelay } from '../control/client.js';
 import { ControlAccessError } from '../control/key.js';
 import { readPublicStatus } from '../control/public-status.js';
-import { serveControl } from '../control/server.js';
+import { serveRelay } from '../host/serve.js';
 import { RelayError, type QueueItem, type RelayStatus } from '../api/contract.js';
 import { stoppedStatus } from '../relay.js';
 import { ConfigError, type ConfigInput } from '../config/schema.js';
-import { defaultDataDir, getConfigValue, loadConfig, withConfigValue } from '../config/store.js';
+import { defaultDataDir, getConfigValue, loadConfig, saveConfig, withConfigValue } from '../config/store.js';
 import { RelayService } from '../relay.js';
 import { KeychainStore } from '../secrets/keychain.js';
 import { formatAge } from '../tray/age.js';
@@ -21,8 +21,8 @@ type Api = Omit<RemoteRelay, 'close' | 'onStatus'>;
 
 class UsageError extends Error {}
 
-function relayFor(dataDir: string, logToStdout = false): RelayService {
-  return new RelayService({ dataDir, credentials: new KeychainStore(), logToStdout });
+function relayFor(dataDir: string): RelayService {
+  return new RelayService({ dataDir, credentials: new KeychainStore() });
 }
 
 /** Runs fn against the running relay, or against the spool opened here when no relay runs. */
@@ -66,28 +66,13 @@ function dataDirOf(opts: { dataDir?: string }): string {
 }
 
 async function run(opts: { dataDir?: string }): Promise<void> {
-  const dataDir = dataDirOf(opts);
-  // Everything the relay creates (queue files, logs) is private to its account; the public status and
-  // the control folder get their modes explicitly.
-  if (process.platform !== 'win32') process.umask(0o077);
-  const relay = relayFor(dataDir, true);
-  const addr = await relay.start();
-  let control;
-  try {
-    control = await serveControl(relay, dataDir, (level, text) => relay.writeLog(level, text));
-  } catch (e) {
-    await relay.stop();
-    throw e;
-  }
-  const shown = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
-  process.stdout.write(`listening on ${shown}:${addr.port}\n`);
+  const hosted = await serveRelay(dataDirOf(opts), { logToStdout: true });
+  process.stdout.write(`listening on ${hosted.listening}\n`);
   await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
-  await control.close();
-  await relay.stop();
+  await hosted.stop();
 }
 
 /**
@@ -279,10 +264,20 @@ export function buildProgram(): Command {
   });
   config.command('set').argument('<key>').argument('<value>').addOption(dataDir()).action(async (key, value, o) => {
     // Through the running relay when there is one: it validates, saves as its own account and applies at once.
-    const saved = await withRelay(dataDirOf(o), async (api) => {
-      const { configRevision } = await api.getStatus();
-      return api.setConfig(withConfigValue(await api.getConfig(), key, value) as ConfigInput, configRevision || undefined);
-    });
+    const dir = dataDirOf(o);
+    const remote = await connectControl(dir);
+    let saved;
+    if (remote) {
+      try {
+        const { configRevision } = await remote.getStatus();
+        saved = await remote.setConfig(withConfigValue(await remote.getConfig(), key, value) as ConfigInput, configRevision);
+      } finally {
+        remote.close();
+      }
+    } else {
+      assertOwnDataDir(dir);
+      saved = await saveConfig(dir, withConfigValue(await loadConfig(dir), key, value));
+    }
     process.stdout.write(`${key} = ${JSON.stringify(getConfigValue(saved, key))}\n`);
   });
 

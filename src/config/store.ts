@@ -1,6 +1,7 @@
 // Where the data directory is, and reading/writing config.json in it.
 // The tray app (electron-store) and the CLI share this folder and this file format.
 import crypto from 'node:crypto';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,13 +11,23 @@ import { ConfigError, parseConfig, type Config } from './schema.js';
 export const PRODUCT_NAME = 'SMTP Relay Tray';
 export const CONFIG_FILE = 'config.json';
 
-/** The Electron userData path for our product name, so the CLI and the tray app find the same folder. */
+/** The service's data directory when the service is installed, else the Electron userData path for our
+ *  product name, so the CLI and the tray app find the same folder. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
   if (env.SMTP_RELAY_DATA_DIR) return path.resolve(env.SMTP_RELAY_DATA_DIR);
+  // On a server with the service installed, that is the relay an admin means.
+  const service = serviceDataDir(env, platform);
+  if (existsSync(path.join(service, 'control', 'status.json'))) return service;
   const home = os.homedir();
   if (platform === 'win32') return path.join(env.APPDATA || path.join(home, 'AppData', 'Roaming'), PRODUCT_NAME);
   if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', PRODUCT_NAME);
   return path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), PRODUCT_NAME);
+}
+
+/** Where the relay service keeps its data (per-machine install, `smtp-relay service install`). */
+export function serviceDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (platform === 'win32') return path.win32.join(env.ProgramData || env.PROGRAMDATA || 'C:\\ProgramData', PRODUCT_NAME);
+  return '/var/lib/smtp-relay';
 }
 
 export function configPath(dataDir: string): string {

@@ -2,7 +2,7 @@
 // the other end is the relay for this data directory: the relay must prove it holds the control key. A
 // process that took the relay's address first gets nothing, not even the name of the method.
 import net from 'node:net';
-import { methodArgs, RelayError, type RelayApi, type RelayEvent, type RelayMethod, type RelayStatus } from '../api/contract.js';
+import { methodArgs, RelayError, type ConnectionStep, type RelayApi, type RelayEvent, type RelayMethod, type RelayStatus } from '../api/contract.js';
 import { controlAddress, describeAddress } from './address.js';
 import { keyFile, proofMatches, proofOf, readControlKey } from './key.js';
 import { HANDSHAKE_MS, nonce, parseLine, readLines, sendLine, type Response } from './wire.js';
@@ -20,6 +20,7 @@ export class ImpostorError extends Error {
 export type RemoteRelay = Omit<RelayApi, RelayEvent> & {
   reload(): Promise<unknown>;
   onStatus(listener: (s: RelayStatus) => void): Promise<void>;
+  onTestStep(listener: (s: ConnectionStep) => void): Promise<void>;
   /** Called once when the relay goes away (stopped, crashed) or close() was called. */
   onClose(listener: () => void): void;
   close(): void;
@@ -52,6 +53,7 @@ export async function connectControl(dataDir: string): Promise<RemoteRelay | nul
 
   const pending = new Map<number, Pending>();
   const statusListeners: ((s: RelayStatus) => void)[] = [];
+  const stepListeners: ((s: ConnectionStep) => void)[] = [];
   const closeListeners: (() => void)[] = [];
   let next = 1;
   const failAll = (e: Error) => {
@@ -96,7 +98,11 @@ export async function connectControl(dataDir: string): Promise<RemoteRelay | nul
         return resolve();
       }
       const r = msg as unknown as Response;
-      if ('event' in r) return statusListeners.forEach((l) => l(r.status));
+      if ('event' in r) {
+        if (r.event === 'status') statusListeners.forEach((l) => l(r.status));
+        else stepListeners.forEach((l) => l(r.step));
+        return;
+      }
       const p = pending.get(r.id);
       pending.delete(r.id);
       if (r.error) p?.reject(new RelayError(r.error.kind, r.error.message));
@@ -119,6 +125,10 @@ export async function connectControl(dataDir: string): Promise<RemoteRelay | nul
     onStatus: async (listener: (s: RelayStatus) => void) => {
       statusListeners.push(listener);
       await call('onStatus', []);
+    },
+    onTestStep: async (listener: (s: ConnectionStep) => void) => {
+      stepListeners.push(listener);
+      await call('onTestStep', []);
     },
     onClose: (listener: () => void) => {
       if (socket.destroyed) listener();

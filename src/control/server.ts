@@ -72,6 +72,10 @@ export async function serveControl(api: ServedApi, dataDir: string, log: Control
         unsubscribe.push(api.onStatus((status) => send({ event: 'status', status })));
         return send({ id: req.id, result: null });
       }
+      if (req.method === 'onTestStep') {
+        unsubscribe.push(api.onTestStep((step) => send({ event: 'step', step })));
+        return send({ id: req.id, result: null });
+      }
       try {
         send({ id: req.id, result: await dispatch(api, req) });
       } catch (e) {
@@ -98,7 +102,7 @@ export async function serveControl(api: ServedApi, dataDir: string, log: Control
       }
     });
   } catch (e) {
-    throw new Error(`cannot serve the control channel at ${describeAddress(address)}: ${(e as Error).message}`);
+    throw new Error(`cannot serve the control channel at ${describeAddress(address)}: ${(e as Error).message}`, { cause: e });
   }
   const stopPublishing = await publishStatus(api, dataDir);
 

@@ -2,7 +2,7 @@
 // handshake messages that come before any call.
 import crypto from 'node:crypto';
 import type net from 'node:net';
-import type { RelayError, RelayStatus } from '../api/contract.js';
+import type { ConnectionStep, RelayError, RelayStatus } from '../api/contract.js';
 
 const MAX_LINE = 1024 * 1024;
 /** How long either side waits for the other's part of the handshake. */
@@ -12,7 +12,8 @@ export type Hello = { hello: 1; nonce: string; proof?: string };
 export type ClientProof = { proof: string };
 export type Verdict = { welcome: 1 } | { refused: string };
 export type Request = { id: number; method: string; args?: unknown[] };
-export type Response = { id: number; result?: unknown; error?: { kind: RelayError['kind']; message: string } } | { event: 'status'; status: RelayStatus };
+export type Response = { id: number; result?: unknown; error?: { kind: RelayError['kind']; message: string } }
+  | { event: 'status'; status: RelayStatus } | { event: 'step'; step: ConnectionStep };
 
 export function nonce(): string {
   return crypto.randomBytes(16).toString('hex');

@@ -1,0 +1,13 @@
+// Starting the relay's service from the tray ("Start relay" while the service is stopped). Starting a
+// service needs an administrator: on Windows the command asks through UAC, on Linux through polkit.
+export const WINDOWS_SERVICE_NAME = 'SMTPRelayTray';
+export const SYSTEMD_UNIT = 'smtp-relay.service';
+
+/** The command that starts the service, elevated. */
+export function startServiceCommand(platform: NodeJS.Platform): [string, string[]] {
+  if (platform === 'win32') {
+    return ['powershell.exe', ['-NoProfile', '-NonInteractive', '-Command',
+      `Start-Process -FilePath sc.exe -ArgumentList 'start ${WINDOWS_SERVICE_NAME}' -Verb RunAs -WindowStyle Hidden -Wait`]];
+  }
+  return ['pkexec', ['systemctl', 'start', SYSTEMD_UNIT]];
+}
