@@ -1,6 +1,8 @@
 // A form over one section of config.json (smarthost, listen): loads it, checks every change with the
 // relay's own schema (validateConfig, so the messages are the ones the CLI and config.json get), and
-// saves the whole config with only this section replaced.
+// saves the whole config with only this section replaced. A change made elsewhere (another window, the
+// command line, a hand edit of config.json) shows up here at once while the form is untouched, and a Save
+// based on settings that have changed since is refused rather than silently undoing that change.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ConfigIssue } from '../../src/api/contract.js';
 import type { Config, ConfigInput } from '../../src/config/schema.js';
@@ -69,6 +71,8 @@ export function useConfigSection<K extends SectionKey, F>(
   const [saving, setSaving] = useState(false);
   const [savedAt, setSavedAt] = useState<number | null>(null);
   const checks = useRef(0);
+  const dirtyRef = useRef(false);
+  dirtyRef.current = dirty;
 
   const merged = useCallback((f: F, c: Config) => ({ ...c, [key]: toInput(f, c[key]) }) as ConfigInput, [key, toInput]);
 
@@ -84,7 +88,15 @@ export function useConfigSection<K extends SectionKey, F>(
       (c) => { if (live) { setSaved(c); setForm(toForm(c[key])); } },
       (e: unknown) => { if (live) setLoadError(errorText(e)); },
     );
-    return () => { live = false; };
+    // The relay says when its configuration changes (configRevision): follow it unless the user is editing.
+    let revision: string | null = null;
+    const unsubscribe = window.relay.onStatus((status) => {
+      const changed = revision !== null && status.configRevision !== revision;
+      revision = status.configRevision;
+      if (!changed || dirtyRef.current) return;
+      readConfig().then((c) => { if (live && !dirtyRef.current) { setSaved(c); setForm(toForm(c[key])); } }, () => {});
+    });
+    return () => { live = false; unsubscribe(); };
   }, [key, readConfig, toForm]);
 
   useEffect(() => {
@@ -113,7 +125,15 @@ export function useConfigSection<K extends SectionKey, F>(
     const check = ++checks.current;
     try {
       // The newest config, so a change made meanwhile on another page (or by the CLI) is kept.
-      const input = merged(form, await readConfig());
+      const newest = await readConfig();
+      if (saved && JSON.stringify(newest[key]) !== JSON.stringify(saved[key])) {
+        setSaved(newest);
+        setForm(toForm(newest[key]));
+        setDirty(false);
+        setSaveError({ message: 'These settings were changed elsewhere (another window, the command line or config.json) after this page loaded them, so your change was not saved. The page now shows the current settings: make your change again.', kept: false });
+        return null;
+      }
+      const input = merged(form, newest);
       const found = await window.relay.validateConfig(input);
       const mine = sectionIssues(found, key);
       if (check === checks.current) setIssues(mine);
@@ -138,7 +158,7 @@ export function useConfigSection<K extends SectionKey, F>(
     } finally {
       setSaving(false);
     }
-  }, [form, key, merged, readConfig, toForm, toInput]);
+  }, [form, key, merged, readConfig, saved, toForm, toInput]);
 
   const discard = useCallback(() => {
     if (!saved) return;
