@@ -1,7 +1,8 @@
 // The TrayPort of src/tray/controller.ts with Electron's Tray, nativeImage, Menu and Notification.
 // What to show and when is decided in src/tray/; this file only draws it.
-import { Menu, Notification, Tray, nativeImage, type MenuItemConstructorOptions } from 'electron';
+import { Menu, Notification, Tray, nativeImage, screen, type MenuItemConstructorOptions, type NativeImage } from 'electron';
 import type { TrayIconImages, TrayPort } from '../src/tray/controller.js';
+import { TrayIcoFile } from '../src/tray/ico-file.js';
 import type { TrayAction, TrayMenuItem } from '../src/tray/model.js';
 import type { Notice } from '../src/tray/notifications.js';
 
@@ -18,19 +19,44 @@ export class ElectronTray implements TrayPort {
   private tray: Tray | null = null;
   // Likewise for notifications, whose click handler is lost if the object is collected first.
   private readonly notifications = new Set<Notification>();
+  private readonly icoFile = new TrayIcoFile();
+  private images: TrayIconImages | null = null;
 
   constructor(private readonly handlers: ElectronTrayHandlers) {}
 
   setIcon(images: TrayIconImages): void {
-    // One representation per DPI step; Windows picks the one for the display's scale.
-    const image = nativeImage.createEmpty();
-    for (const { scaleFactor, png } of images) image.addRepresentation({ scaleFactor, buffer: png });
+    this.images = images;
+    const image = this.image(images);
     if (!this.tray) {
       this.tray = new Tray(image);
       this.tray.on('click', () => this.handlers.onClick());
+      screen.on('display-metrics-changed', (_event, _display, changed) => {
+        if (changed.includes('scaleFactor')) this.redraw();
+      });
     } else if (!this.tray.isDestroyed()) {
       this.tray.setImage(image);
     }
+  }
+
+  /** Sets the icon again, so Windows loads it at the small-icon size of the display's new scale
+   *  (it picks the size when the image is set). Done on every change of a display's scale. */
+  redraw(): void {
+    if (this.images) this.setIcon(this.images);
+  }
+
+  private image(images: TrayIconImages): NativeImage | string {
+    // Windows: an .ico file path, from which Electron loads the size Windows asks for (see TrayIcoFile).
+    if (process.platform === 'win32') {
+      try {
+        return this.icoFile.write(images.ico);
+      } catch {
+        // The temp folder cannot be written: a stretched icon is better than none.
+      }
+    }
+    // Elsewhere: one representation per DPI step, and the platform picks.
+    const image = nativeImage.createEmpty();
+    for (const { scaleFactor, png } of images.representations) image.addRepresentation({ scaleFactor, buffer: png });
+    return image;
   }
 
   setTooltip(text: string): void {

@@ -1,6 +1,7 @@
 // Each real reply or error string admins meet maps to the right advice.
 import { describe, expect, it } from 'vitest';
 import { adviceFor, allAdvice } from '../src/diagnose/advice.js';
+import { authFailureHint } from '../src/oauth/advice.js';
 
 const cases: [string, string][] = [
   ['warning: SASL authentication failure: No worthy mechs found', 'no-common-mechanism'],
@@ -27,6 +28,7 @@ const cases: [string, string][] = [
   ['listen EADDRINUSE: address already in use 127.0.0.1:25', 'listen-port-in-use'],
   ['cannot resolve smtp.offce365.com: ENOTFOUND', 'dns-not-found'],
   ['500 5.5.1 Unrecognized command (in reply to STARTTLS)', 'starttls-not-offered'],
+  ["The OS keychain is not available: Couldn't access platform secure storage: Windows ERROR_NO_SUCH_LOGON_SESSION.", 'windows-no-logon-session'],
 ];
 
 describe('error -> advice catalogue', () => {
@@ -46,5 +48,19 @@ describe('error -> advice catalogue', () => {
       expect(a.fix.length).toBeGreaterThan(20);
       expect(reached.has(a.id), `no test string reaches ${a.id}`).toBe(true);
     }
+  });
+});
+
+describe('Microsoft 365 basic authentication: the schedule as announced (MC786329, updated 27 January 2026)', () => {
+  it('a refused password login says when it changes, that admins can turn it back on for now, and points to OAuth2', () => {
+    const advice = adviceFor('550 5.7.30 Basic authentication is not supported for Client Submission.');
+    const text = `${advice?.cause} ${advice?.fix}`;
+    expect(text).toContain('MC786329, updated 27 January 2026');
+    expect(text).toContain('no change until December 2026');
+    expect(text).toContain('off by default for existing tenants, and administrators can turn it back on');
+    expect(text).toContain('final removal will be announced in the second half of 2027');
+    expect(text).toContain('"oauth2-microsoft"');
+    expect(text).not.toMatch(/end of 2026/);
+    expect(authFailureHint('550 5.7.30 Basic authentication is not supported for Client Submission.', 'password')).toContain('second half of 2027');
   });
 });

@@ -10,7 +10,7 @@ import { MailLog } from '../src/log/mail-log.js';
 import { Receiver } from '../src/receive/server.js';
 import { Spool } from '../src/spool/spool.js';
 import { cli, runRelay, type RunningRelay } from './support/cli.js';
-import { faultyOpen, noFaults, type Faults } from './support/faulty-files.js';
+import { faultyDisk, noFaults, type Faults } from './support/faulty-files.js';
 import { RawSmtp } from './support/raw-smtp.js';
 import { freePort, startRelay, tempDataDir, waitFor, type TestRelay } from './support/relay.js';
 import { mountSmallDisk, type SmallDisk } from './support/small-disk.js';
@@ -118,7 +118,7 @@ describe('injected faults: write and fsync errors (EIO), a slow disk', () => {
   /** A receiver on a spool whose files fail as `faults` says at that moment. */
   async function faultyReceiver(faults: Faults): Promise<{ port: number; spool: Spool; root: string }> {
     const root = await tempDataDir();
-    const spool = await Spool.open(path.join(root, 'spool'), { openFile: faultyOpen(faults) });
+    const spool = await Spool.open(path.join(root, 'spool'), faultyDisk(faults));
     const listen = parseConfig({ listen: { port: await freePort() } }).listen;
     const receiver = new Receiver({ listen, spool, log: new MailLog({ dir: path.join(root, 'logs') }), hostname: 'relay.test' });
     await receiver.listen();

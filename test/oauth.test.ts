@@ -172,8 +172,28 @@ describe('smarthost.auth OAuth2 settings', () => {
     const steps = oauthChecklist(c).join('\n');
     expect(steps).toContain('Connect-ExchangeOnline -Organization contoso.onmicrosoft.com');
     expect(steps).toContain('New-ServicePrincipal -AppId 4a1b2c3d-0000-1111-2222-333344445555 -ObjectId <object ID>');
-    expect(steps).toContain('Add-MailboxPermission -Identity jts@contoso.com -User <object ID> -AccessRights FullAccess');
+    expect(steps).toContain('(older versions of the module: -ServiceId instead of -ObjectId)');
+    // Microsoft's example: the service principal's Identity, from Get-ServicePrincipal, is the -User.
+    expect(steps).toContain('$sp = Get-ServicePrincipal | Where-Object AppId -eq 4a1b2c3d-0000-1111-2222-333344445555; ');
+    expect(steps).toContain('Add-MailboxPermission -Identity jts@contoso.com -User $sp.Identity -AccessRights FullAccess');
+    expect(steps).not.toContain('-User <object ID>');
     expect(steps).toContain('SMTP.SendAsApp');
+  });
+
+  it('Google, service account: says what to do when key creation is forbidden by the organization policy', () => {
+    const c = parseConfig({ smarthost: { host: 'smtp.gmail.com', auth: { method: 'oauth2-google', username: 'jts@contoso.com' } } });
+    const steps = oauthChecklist(c).join('\n');
+    expect(steps).toContain('If "Add key" is refused, the organization enforces the policy iam.disableServiceAccountKeyCreation');
+    expect(steps).toMatch(/Organization Policy Administrator can turn it off for this project alone.*or use a user's sign-in instead: auth\.credential installed-app/);
+  });
+
+  it('Google, installed app: Google Auth Platform > Audience, the restricted scope\'s unverified-app screen, 7-day expiry only for External apps in Testing', () => {
+    const c = parseConfig({ smarthost: { host: 'smtp.gmail.com', auth: { method: 'oauth2-google', username: 'me@gmail.com', credential: 'installed-app', clientId: 'c.apps.googleusercontent.com' } } });
+    const steps = oauthChecklist(c);
+    expect(steps[0]).toMatch(/^Google Cloud console > Google Auth Platform > Audience: user type Internal .*no 7-day expiry.*External .*"Publish app".*External app left in "Testing" loses its sign-in after 7 days/);
+    expect(steps[1]).toMatch(/^Google Auth Platform > Data Access > .*https:\/\/mail\.google\.com\/.*restricted scope.*"Google hasn't verified this app"/);
+    expect(steps[2]).toMatch(/^Google Auth Platform > Clients > Create client > Desktop app/);
+    expect(steps.join('\n')).not.toContain('APIs & Services > OAuth consent screen');
   });
 });
 
@@ -223,6 +243,8 @@ describe('advice for OAuth2 failures', () => {
   it('names the fix for the identity platforms\' codes, per provider', () => {
     expect(tokenErrorHint('microsoft', 'invalid_client', 'AADSTS7000222: The provided client secret keys for app are expired.')).toContain('Create a new client secret');
     expect(tokenErrorHint('google', 'invalid_grant', 'Token has been expired or revoked.')).toContain('smtp-relay oauth login');
+    expect(tokenErrorHint('google', 'invalid_grant', 'Token has been expired or revoked.')).toContain('Google Auth Platform > Audience > "Publish app" (In production), or user type Internal');
+    expect(oauthAdviceFor('535 5.7.3 Authentication unsuccessful', 'oauth2-microsoft')?.fix).toMatch(/-ServiceId.*Add-MailboxPermission -Identity <mailbox> -User <Identity>.*Get-ServicePrincipal/);
     expect(tokenErrorHint('google', 'invalid_grant', 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.')).toContain('w32tm /resync');
     expect(oauthAdviceFor('535 5.7.3 Authentication unsuccessful', 'password')).toBeNull();
   });

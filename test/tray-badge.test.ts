@@ -1,5 +1,5 @@
-// The tray icon images, checked by decoding the PNGs and reading their pixels: the state's colour,
-// the glyph, and the queue count read back off the icon against hand-drawn expectations.
+// The tray icon images, checked by decoding the PNGs and the .ico files and reading their pixels: the
+// state's colour, the glyph, and the queue count read back off the icon against hand-drawn expectations.
 import fs from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
@@ -9,6 +9,7 @@ import {
   TRAY_ICON_STATES, type Rgb,
 } from '../src/tray/badge.js';
 import { packIco } from '../src/tray/ico.js';
+import { TrayIcoFile } from '../src/tray/ico-file.js';
 import { APP_ICON_SIZES, COMMITTED_IMAGES, renderAppIcon } from '../src/tray/images.js';
 
 type Rgba = [number, number, number, number];
@@ -107,8 +108,8 @@ describe('tray badge: images', () => {
     }
   }
 
-  it('the count font doubles at 32 px and the widest label fits inside the icon', () => {
-    expect(TRAY_ICON_SIZES.map(countFontScale)).toEqual([1, 1, 1, 2]);
+  it('the count font doubles at 28 px, triples at 40 px, and the widest label fits inside the icon', () => {
+    expect(TRAY_ICON_SIZES.map(countFontScale)).toEqual([1, 1, 1, 2, 2, 2, 3, 3]);
     for (const size of TRAY_ICON_SIZES) {
       const pill = box(find(PNG.sync.read(renderTrayIcon('deferred', 100, size)), BADGE_COLORS.fill));
       expect(pill.x0 >= 0 && pill.x1 < size && pill.y1 < size).toBe(true);
@@ -140,9 +141,9 @@ describe('tray badge: images', () => {
     }
   });
 
-  it('a set has one PNG per Windows DPI step, with its scale factor', () => {
-    const set = renderTrayIconSet('deferred', 12);
-    expect(set.map((i) => [i.size, i.scaleFactor])).toEqual([[16, 1], [20, 1.25], [24, 1.5], [32, 2]]);
+  it('a set has one PNG per Windows DPI step from 100 to 300 %, with its scale factor', () => {
+    const set = renderTrayIconSet('deferred', 12).representations;
+    expect(set.map((i) => [i.size, i.scaleFactor])).toEqual([[16, 1], [20, 1.25], [24, 1.5], [28, 1.75], [32, 2], [36, 2.25], [40, 2.5], [48, 3]]);
     for (const { size, png } of set) expect(PNG.sync.read(png).width).toBe(size);
   });
 
@@ -151,29 +152,97 @@ describe('tray badge: images', () => {
   });
 });
 
-describe('tray badge: .ico', () => {
-  function readIco(buf: Buffer): { size: number; png: PNG; bits: number }[] {
-    expect([buf.readUInt16LE(0), buf.readUInt16LE(2)]).toEqual([0, 1]);
-    const n = buf.readUInt16LE(4);
-    let expectedOffset = 6 + 16 * n;
-    return Array.from({ length: n }, (_, i) => {
-      const e = 6 + 16 * i;
-      const [len, off] = [buf.readUInt32LE(e + 8), buf.readUInt32LE(e + 12)];
-      expect(off).toBe(expectedOffset);
-      expectedOffset += len;
-      return { size: buf[e] || 256, png: PNG.sync.read(buf.subarray(off, off + len)), bits: buf.readUInt16LE(e + 6) };
-    });
-  }
+/** One image of an .ico, decoded to top-down RGBA whatever its storage (32-bit BMP or PNG). */
+interface IcoEntry { size: number; bits: number; planes: number; format: 'bmp' | 'png'; image: PNG }
 
-  it('the app icon holds every size up to 256 px, each a PNG of that size', () => {
+/** Parses an .ico byte by byte (ICONDIR, ICONDIRENTRY, BITMAPINFOHEADER, XOR and AND masks). */
+function readIco(buf: Buffer): IcoEntry[] {
+  expect([buf.readUInt16LE(0), buf.readUInt16LE(2)], 'reserved 0, type 1 (icon)').toEqual([0, 1]);
+  const n = buf.readUInt16LE(4);
+  let expectedOffset = 6 + 16 * n;
+  return Array.from({ length: n }, (_, i) => {
+    const e = 6 + 16 * i;
+    const size = buf[e] || 256;
+    expect(buf[e + 1] || 256, 'square').toBe(size);
+    const [len, off] = [buf.readUInt32LE(e + 8), buf.readUInt32LE(e + 12)];
+    expect(off).toBe(expectedOffset);
+    expectedOffset += len;
+    const body = buf.subarray(off, off + len);
+    const entry = { size, bits: buf.readUInt16LE(e + 6), planes: buf.readUInt16LE(e + 4) };
+    if (body.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return { ...entry, format: 'png', image: PNG.sync.read(body) };
+    // BITMAPINFOHEADER: 40 bytes, width, height doubled (colour + mask), 1 plane, 32 bpp, BI_RGB.
+    expect([body.readUInt32LE(0), body.readInt32LE(4), body.readInt32LE(8), body.readUInt16LE(12), body.readUInt16LE(14), body.readUInt32LE(16)])
+      .toEqual([40, size, 2 * size, 1, 32, 0]);
+    const maskRow = Math.ceil(size / 32) * 4;
+    expect(body.length).toBe(40 + size * size * 4 + maskRow * size);
+    const image = new PNG({ width: size, height: size });
+    for (let y = 0; y < size; y++) {
+      const row = size - 1 - y; // stored bottom-up
+      for (let x = 0; x < size; x++) {
+        const p = 40 + (row * size + x) * 4;
+        const [b, g, r, a] = body.subarray(p, p + 4);
+        image.data.set([r as number, g as number, b as number, a as number], (y * size + x) * 4);
+        const masked = ((body[40 + size * size * 4 + row * maskRow + (x >> 3)] as number) >> (7 - (x & 7))) & 1;
+        expect(masked, `AND mask at ${x},${y} (${size} px) marks exactly the transparent pixels`).toBe(a === 0 ? 1 : 0);
+      }
+    }
+    return { ...entry, format: 'bmp', image };
+  });
+}
+
+describe('tray badge: the tray icon as an .ico (what Windows loads)', () => {
+  it('holds every small-icon size from 100 to 300 % scaling, each 32-bit with alpha and drawn at that size', () => {
+    for (const [state, queued] of [['deferred', 100], ['idle', 0], ['error', 7], ['paused', 42]] as const) {
+      const entries = readIco(renderTrayIconSet(state, queued).ico);
+      expect(entries.map((e) => e.size)).toEqual([16, 20, 24, 28, 32, 36, 40, 48]);
+      for (const e of entries) {
+        expect([e.format, e.bits, e.planes], `${state} ${e.size} px`).toEqual(['bmp', 32, 1]);
+        // Pixel for pixel the drawing made for this size (not another size scaled).
+        expect(e.image.data.equals(PNG.sync.read(renderTrayIcon(state, queued, e.size)).data), `${state} ${e.size} px`).toBe(true);
+        const alphas = new Set(Array.from({ length: e.size * e.size }, (_, i) => e.image.data[i * 4 + 3]));
+        expect([alphas.has(0), alphas.has(255), [...alphas].some((a) => a! > 0 && a! < 255)], 'transparent, opaque and anti-aliased edges').toEqual([true, true, true]);
+      }
+    }
+  });
+
+  it('the count read back off every size in the .ico: nothing, 1, 9, 10, 99, 99+', () => {
+    for (const [queued, label] of COUNTS) {
+      for (const e of readIco(renderTrayIconSet('deferred', queued).ico)) {
+        expect(readCount(e.image, countFontScale(e.size)), `count ${queued} at ${e.size} px`).toEqual(label === null ? null : ART[label]);
+      }
+    }
+  });
+
+  it('is written to a private file whose path the tray is given, the same path each time, removed afterwards', () => {
+    const file = new TrayIcoFile();
+    const first = renderTrayIconSet('idle', 0).ico;
+    const second = renderTrayIconSet('deferred', 5).ico;
+    const where = file.write(first);
+    expect(where).toMatch(/smtp-relay-tray-[^/\\]+[/\\]tray\.ico$/);
+    expect(fs.readFileSync(where).equals(first)).toBe(true);
+    if (process.platform !== 'win32') expect(fs.statSync(path.dirname(where)).mode & 0o077, 'no access for others').toBe(0);
+    expect(file.write(second)).toBe(where);
+    expect(fs.readFileSync(where).equals(second)).toBe(true);
+    file.remove();
+    expect(fs.existsSync(path.dirname(where))).toBe(false);
+  });
+});
+
+describe('tray badge: the app icon .ico', () => {
+  it('holds the tray sizes, then 64 and 256 px; 256 as PNG, the others as 32-bit BMPs', () => {
     const entries = readIco(renderAppIcon());
     expect(entries.map((e) => e.size)).toEqual([...APP_ICON_SIZES]);
-    for (const e of entries) expect([e.png.width, e.png.height, e.bits]).toEqual([e.size, e.size, 32]);
+    expect(APP_ICON_SIZES).toEqual([16, 20, 24, 28, 32, 36, 40, 48, 64, 256]);
+    for (const e of entries) {
+      expect([e.image.width, e.image.height, e.bits, e.format]).toEqual([e.size, e.size, 32, e.size === 256 ? 'png' : 'bmp']);
+      expect(e.image.data.equals(PNG.sync.read(renderTrayIcon('idle', 0, e.size)).data)).toBe(true);
+    }
   });
 
   it('refuses sizes an .ico cannot describe', () => {
     expect(() => packIco([])).toThrow();
     expect(() => packIco([{ size: 300, png: renderTrayIcon('idle', 0, 16) }])).toThrow(/1 to 256/);
+    expect(() => packIco([{ size: 20, png: renderTrayIcon('idle', 0, 16) }])).toThrow(/an \.ico entry of 20 px holds a 16×16 image/);
   });
 });
 

@@ -63,7 +63,8 @@ describe('tray controller', () => {
     const t = setup({ queued: 3, oldestQueuedSeconds: 60 });
     await t.tray.refresh();
     expect([t.shown.icons.length, t.shown.tooltips.length, t.shown.menus.length]).toEqual([1, 1, 1]);
-    expect(t.shown.icons[0]?.map((i) => PNG.sync.read(i.png).width)).toEqual([16, 20, 24, 32]);
+    expect(t.shown.icons[0]?.representations.map((i) => PNG.sync.read(i.png).width)).toEqual([16, 20, 24, 28, 32, 36, 40, 48]);
+    expect(t.shown.icons[0]?.ico.readUInt16LE(4), 'the same sizes as one .ico').toBe(8);
     await t.tray.refresh();
     expect([t.shown.icons.length, t.shown.tooltips.length, t.shown.menus.length]).toEqual([1, 1, 1]);
 

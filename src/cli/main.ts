@@ -14,6 +14,7 @@ import { defaultDataDir, getConfigValue, loadConfig, saveConfig, withConfigValue
 import { RelayService } from '../relay.js';
 import { KeychainStore } from '../secrets/keychain.js';
 import { formatAge } from '../tray/age.js';
+import { explainKeychainFailure } from './keychain-hint.js';
 import { addOAuthCommands } from './oauth.js';
 import { readSecret } from './read-secret.js';
 
@@ -245,7 +246,7 @@ export function buildProgram(): Command {
   password.command('set').description('read the password from stdin and store it').addOption(dataDir()).action(async (o) => {
     const secret = await readSecret('Smarthost password: ');
     if (!secret) throw new UsageError('no password given on stdin');
-    await withRelay(dataDirOf(o), (api) => api.setPassword(secret));
+    await explainKeychainFailure(withRelay(dataDirOf(o), (api) => api.setPassword(secret)));
     process.stdout.write('password stored in the OS keychain\n');
   });
   password.command('delete').description('remove the stored password').addOption(dataDir()).action(async (o) => {

@@ -8,6 +8,7 @@ import { loadConfig } from '../config/store.js';
 import { openSystemBrowser } from '../oauth/open-browser.js';
 import { signInWithBrowser } from '../oauth/setup.js';
 import { KeychainStore } from '../secrets/keychain.js';
+import { explainKeychainFailure } from './keychain-hint.js';
 
 type Api = Omit<RemoteRelay, 'close' | 'onStatus'>;
 
@@ -43,7 +44,7 @@ export function addOAuthCommands(program: Command, ctx: CliContext): void {
   const importFile = (name: string, kind: OAuthSecretKind, what: string) =>
     sub(name, `store ${what} in the keychain (the file can be deleted afterwards)`).argument('<file>').action(async (file: string, o) => {
       const content = await readFile(file, 'utf8');
-      printOAuthStatus(await ctx.withRelay(ctx.dataDirOf(o), (api) => api.setOAuthSecret(kind, content)));
+      printOAuthStatus(await explainKeychainFailure(ctx.withRelay(ctx.dataDirOf(o), (api) => api.setOAuthSecret(kind, content))));
     });
   importFile('import-certificate', 'certificate', 'a certificate with its private key (PEM) for oauth2-microsoft');
   importFile('import-key', 'service-account', 'a Google service account\'s JSON key for oauth2-google');
@@ -56,7 +57,7 @@ export function addOAuthCommands(program: Command, ctx: CliContext): void {
         openBrowser: o.browser ? openSystemBrowser : async () => {},
         onUrl: (url) => process.stdout.write(`Sign in at this address (${o.browser ? 'opening the browser' : 'open it in a browser on this computer'}):\n${url}\nwaiting for the sign-in…\n`),
       });
-      printOAuthStatus(await ctx.withRelay(dataDir, (api) => api.setOAuthSecret('refresh-token', token)));
+      printOAuthStatus(await explainKeychainFailure(ctx.withRelay(dataDir, (api) => api.setOAuthSecret('refresh-token', token))));
     });
 
   sub('delete', 'remove a stored OAuth2 secret').addArgument(new Argument('<kind>').choices(['certificate', 'service-account', 'refresh-token'])).action(async (kind: OAuthSecretKind, o) => {

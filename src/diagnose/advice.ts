@@ -11,12 +11,18 @@ interface Entry extends Advice {
   match: RegExp;
 }
 
+/** Microsoft's schedule for SMTP AUTH with a password (message center MC786329, updated 27 January 2026). */
+export const M365_BASIC_AUTH_TIMELINE =
+  'Microsoft\'s schedule (MC786329, updated 27 January 2026): no change until December 2026; then basic authentication is off by default for existing tenants, ' +
+  'and administrators can turn it back on; the date of its final removal will be announced in the second half of 2027.';
+
 const CATALOGUE: Entry[] = [
   {
     id: 'm365-basic-auth-off',
     match: /5\.7\.30\b.*basic authentication is not supported/is,
-    cause: 'Microsoft 365 no longer accepts a password (basic authentication) for SMTP submission on this tenant.',
-    fix: 'Switch smarthost.auth.method to "oauth2-microsoft" and register an app with the SMTP.SendAsApp permission (see the README, "Microsoft 365 with OAuth2").',
+    cause: `Microsoft 365 does not accept a password (basic authentication) for SMTP submission on this tenant. ${M365_BASIC_AUTH_TIMELINE}`,
+    fix: 'Switch smarthost.auth.method to "oauth2-microsoft" and register an app with the SMTP.SendAsApp permission (see the README, "Microsoft 365 with OAuth2"). ' +
+      'Turning basic authentication back on for the tenant only lasts until Microsoft removes it for good.',
   },
   {
     id: 'm365-smtp-auth-disabled',
@@ -107,6 +113,14 @@ const CATALOGUE: Entry[] = [
     match: /self[- ]signed certificate|unable to verify the first certificate|unable to get local issuer certificate|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT|certificate not trusted/i,
     cause: 'The server\'s certificate is not signed by an authority this computer trusts (typical of a company relay with its own CA).',
     fix: 'Point smarthost.caFile at the CA certificate (PEM) that signed it.',
+  },
+  {
+    id: 'windows-no-logon-session',
+    // How @napi-rs/keyring reports CredWriteW's ERROR_NO_SUCH_LOGON_SESSION (1312), and Windows' own text for it.
+    match: /ERROR_NO_SUCH_LOGON_SESSION|Windows error code 1312\b|specified logon session does not exist/i,
+    cause: 'Windows Credential Manager cannot store a secret from this session: a remote PowerShell (WinRM, Enter-PSSession) or SSH session has no logon session with a credential store.',
+    fix: 'Run the command again at the console or in a Remote Desktop session, signed in as the user the relay runs as. ' +
+      'Or, with the relay running as a service, run it while the service is running: the command then sends the secret over the control channel and the service stores it.',
   },
   {
     id: 'listen-port-in-use',

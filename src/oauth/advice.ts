@@ -10,8 +10,9 @@ interface Entry extends Advice {
   match: RegExp;
 }
 
-const SMTP_SETUP = 'give the app access to the mailbox in Exchange Online PowerShell: `New-ServicePrincipal -AppId <clientId> -ObjectId <object ID of the enterprise application>` and ' +
-  '`Add-MailboxPermission -Identity <mailbox> -User <that object ID> -AccessRights FullAccess`; SMTP AUTH must be on for the mailbox ' +
+const SMTP_SETUP = 'give the app access to the mailbox in Exchange Online PowerShell: `New-ServicePrincipal -AppId <clientId> -ObjectId <object ID of the enterprise application>` ' +
+  '(older versions of the module: `-ServiceId`), then `Add-MailboxPermission -Identity <mailbox> -User <Identity> -AccessRights FullAccess` with the service principal\'s Identity ' +
+  'as `Get-ServicePrincipal` shows it; SMTP AUTH must be on for the mailbox ' +
   '(`Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false`). Changes can take 30 minutes to apply.';
 
 const ENTRIES: Entry[] = [
@@ -57,8 +58,9 @@ const ENTRIES: Entry[] = [
   },
   {
     provider: 'google', id: 'google-refresh-token-revoked', match: /invalid_grant.*(expired or revoked|revoked|expired)/is,
-    cause: 'Google no longer accepts the stored refresh token: it was revoked, the account\'s password changed, or the OAuth consent screen is in "Testing" (its tokens expire after 7 days).',
-    fix: 'Sign in again with "smtp-relay oauth login" (or the settings window); set the consent screen to "In production" so the token does not expire.',
+    cause: 'Google no longer accepts the stored refresh token: it was revoked, the account\'s password changed, or the app is External and still in "Testing" (Google expires those sign-ins after 7 days).',
+    fix: 'Sign in again with "smtp-relay oauth login" (or the settings window). So that it does not expire again: Google Cloud console > Google Auth Platform > Audience > "Publish app" (In production), ' +
+      'or user type Internal when the mailbox is in your Google Workspace.',
   },
   {
     provider: 'google', id: 'google-clock', match: /invalid_grant.*(iat|exp\b|timeframe)/is,

@@ -18,8 +18,9 @@ export function oauthChecklist(config: Config): string[] {
         : 'Certificates & secrets > New client secret; store its Value (not the Secret ID) here: smtp-relay password set. Note its expiry date: a new secret is needed before then.',
       'Enterprise applications > the same app: copy its "Object ID" (not the one shown under App registrations).',
       `Exchange Online PowerShell, as an Exchange administrator: Install-Module ExchangeOnlineManagement; Connect-ExchangeOnline -Organization ${v(a.tenantId, '<tenantId>')}; ` +
-        `New-ServicePrincipal -AppId ${v(a.clientId, '<clientId>')} -ObjectId <object ID> -DisplayName "SMTP Relay Tray"; ` +
-        `Add-MailboxPermission -Identity ${mailbox} -User <object ID> -AccessRights FullAccess; ` +
+        `New-ServicePrincipal -AppId ${v(a.clientId, '<clientId>')} -ObjectId <object ID> -DisplayName "SMTP Relay Tray" (older versions of the module: -ServiceId instead of -ObjectId); ` +
+        `$sp = Get-ServicePrincipal | Where-Object AppId -eq ${v(a.clientId, '<clientId>')}; ` +
+        `Add-MailboxPermission -Identity ${mailbox} -User $sp.Identity -AccessRights FullAccess (the service principal's Identity, as Get-ServicePrincipal shows it); ` +
         `Set-CASMailbox -Identity ${mailbox} -SmtpClientAuthenticationDisabled $false`,
       `Relay settings: smarthost.host smtp.office365.com, port 587, security starttls, auth.method oauth2-microsoft, auth.username ${mailbox}. ` +
         'Permissions can take 30 minutes to apply; then run: smtp-relay test-connection',
@@ -27,9 +28,11 @@ export function oauthChecklist(config: Config): string[] {
   }
   if (a.method === 'oauth2-google' && kind === 'installed-app') {
     return [
-      'Google Cloud console > APIs & Services > OAuth consent screen: add the scope https://mail.google.com/ (enable the Gmail API if it is not offered) and your account as a user; ' +
-        'set the publishing status to "In production" (while "Testing", the sign-in expires after 7 days).',
-      'Credentials > Create credentials > OAuth client ID > Desktop app. Copy the Client ID to smarthost.auth.clientId; store the Client secret here: smtp-relay password set',
+      'Google Cloud console > Google Auth Platform > Audience: user type Internal when the mailbox belongs to your Google Workspace (no verification, no 7-day expiry); ' +
+        'External for a Gmail account, then "Publish app" (In production): an External app left in "Testing" loses its sign-in after 7 days.',
+      'Google Auth Platform > Data Access > Add or remove scopes: https://mail.google.com/ (enable the Gmail API if it is not offered). It is a restricted scope: ' +
+        'an External app Google has not verified shows "Google hasn\'t verified this app" at sign-in; signing in to your own mailbox, choose Advanced > Go to (the app\'s name).',
+      'Google Auth Platform > Clients > Create client > Desktop app. Copy the Client ID to smarthost.auth.clientId; store the Client secret here: smtp-relay password set',
       `Relay settings: smarthost.host smtp.gmail.com, port 587, security starttls, auth.method oauth2-google, auth.credential installed-app, auth.username ${mailbox}.`,
       `On this computer, as the user the relay runs as: smtp-relay oauth login. The browser opens; sign in as ${mailbox} and allow access. Then: smtp-relay test-connection`,
     ];
@@ -37,6 +40,9 @@ export function oauthChecklist(config: Config): string[] {
   if (a.method === 'oauth2-google') {
     return [
       'Google Cloud console > IAM & Admin > Service accounts > Create service account (no roles needed). Keys > Add key > JSON; import it here: smtp-relay oauth import-key key.json, then delete the file.',
+      'If "Add key" is refused, the organization enforces the policy iam.disableServiceAccountKeyCreation (Google\'s secure-by-default setting for new organizations): ' +
+        'an Organization Policy Administrator can turn it off for this project alone (IAM & Admin > Organization policies > "Disable service account key creation" > Manage policy > Override, Not enforced); ' +
+        'or use a user\'s sign-in instead: auth.credential installed-app with an Internal app.',
       'Note the service account\'s "Unique ID" (its client ID, a number).',
       'Google Admin console (super administrator) > Security > Access and data control > API controls > Manage Domain Wide Delegation > Add new: that client ID, scope https://mail.google.com/',
       `Relay settings: smarthost.host smtp.gmail.com, port 587, security starttls, auth.method oauth2-google, auth.credential service-account, auth.username ${mailbox} (a user of the Workspace domain). ` +

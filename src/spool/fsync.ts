@@ -1,25 +1,34 @@
 // The durability primitives every write in the data directory goes through.
-// Order matters: data fsynced before the rename that makes it visible, the directory fsynced after.
+// Order matters: data fsynced before the rename that makes it visible, then the rename made durable:
+// on POSIX by fsyncing the directory, on Windows by flushing the renamed file (see syncRenamed).
 import fs from 'node:fs/promises';
 import path from 'node:path';
-
-const WINDOWS = process.platform === 'win32';
 
 /** What the spool needs of an open file. */
 export type SpoolFile = Pick<fs.FileHandle, 'write' | 'writeFile' | 'sync' | 'close'>;
 
-/**
- * How the spool opens the files it writes (message content and state): fs.open. The one seam for
- * fault-injection tests, which pass Spool.open a version whose write or sync fails (EIO, ENOSPC)
- * to check that such a failure is answered 451/452 and leaves nothing queued.
- */
+/** How the spool opens files (content, state, and directories to fsync them): fs.open. */
 export type OpenFile = (file: string, flags: string, mode: number) => Promise<SpoolFile>;
 
-/** fsync a directory so a rename or unlink in it survives power loss. Windows cannot open directories for
- *  sync (EPERM) and NTFS journals the metadata, so there it is skipped. */
-export async function syncDir(dir: string): Promise<void> {
-  if (WINDOWS) return;
-  const fh = await fs.open(dir, 'r');
+/**
+ * How the spool reaches the disk. The one seam for fault-injection tests, which pass Spool.open
+ * versions of openFile/rename that fail (EIO, ENOSPC) or record what they do, and run the Windows
+ * commit sequence on Linux by passing platform 'win32'.
+ */
+export interface SpoolDisk {
+  openFile: OpenFile;
+  rename: (from: string, to: string) => Promise<void>;
+  /** Whose durability rules apply (directories cannot be fsynced on Windows). */
+  platform: NodeJS.Platform;
+}
+
+export const REAL_DISK: Readonly<SpoolDisk> = { openFile: fs.open, rename: fs.rename, platform: process.platform };
+
+/** fsync a directory so a rename or unlink in it survives power loss. Windows cannot open a directory
+ *  for FlushFileBuffers (Node gets EPERM): there it is skipped, and syncRenamed flushes the file instead. */
+export async function syncDir(dir: string, disk: SpoolDisk = REAL_DISK): Promise<void> {
+  if (disk.platform === 'win32') return;
+  const fh = await disk.openFile(dir, 'r', 0);
   try {
     await fh.sync();
   } finally {
@@ -34,15 +43,15 @@ export async function syncDir(dir: string): Promise<void> {
  * sessions committing at once) a directory costs one fsync per batch instead of one per message;
  * alone, a caller pays exactly one fsync, as with syncDir. An error reaches every caller of that fsync.
  */
-export function syncDirGrouped(dir: string): Promise<void> {
-  if (WINDOWS) return Promise.resolve();
+export function syncDirGrouped(dir: string, disk: SpoolDisk = REAL_DISK): Promise<void> {
+  if (disk.platform === 'win32') return Promise.resolve();
   let g = dirGroups.get(dir);
   if (!g) dirGroups.set(dir, (g = { running: null, next: null }));
   const group = g;
-  if (!group.running) return startGroupSync(dir, group);
+  if (!group.running) return startGroupSync(dir, group, disk);
   group.next ??= group.running.catch(() => {}).then(() => {
     group.next = null;
-    return startGroupSync(dir, group);
+    return startGroupSync(dir, group, disk);
   });
   return group.next;
 }
@@ -53,8 +62,8 @@ interface DirGroup {
 }
 const dirGroups = new Map<string, DirGroup>();
 
-function startGroupSync(dir: string, g: DirGroup): Promise<void> {
-  const p: Promise<void> = syncDir(dir).finally(() => {
+function startGroupSync(dir: string, g: DirGroup, disk: SpoolDisk): Promise<void> {
+  const p: Promise<void> = syncDir(dir, disk).finally(() => {
     if (g.running === p) g.running = null;
     if (!g.running && !g.next) dirGroups.delete(dir); // nothing waits: forget the directory (buckets come and go)
   });
@@ -71,16 +80,39 @@ export async function unlinkIfPresent(file: string): Promise<void> {
   }
 }
 
-/** rename, retried while antivirus or the indexer holds a handle (EPERM/EACCES/EBUSY on Windows). */
-export async function renameRetry(from: string, to: string): Promise<void> {
+/** Runs `op` again while antivirus or the indexer holds a handle (EPERM/EACCES/EBUSY on Windows). */
+async function whileBusy<T>(op: () => Promise<T>): Promise<T> {
   for (let wait = 20; ; wait *= 2) {
     try {
-      return await fs.rename(from, to);
+      return await op();
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (!(code === 'EPERM' || code === 'EACCES' || code === 'EBUSY') || wait > 5000) throw e;
       await new Promise((r) => setTimeout(r, wait));
     }
+  }
+}
+
+/** rename, retried while another process holds a handle on the file. */
+export function renameRetry(from: string, to: string, disk: SpoolDisk = REAL_DISK): Promise<void> {
+  return whileBusy(() => disk.rename(from, to));
+}
+
+/**
+ * Makes a rename that just returned durable: the commit point of every spool state and of config.json.
+ * POSIX: fsync the directory (grouped). Windows has no way to flush a directory: FlushFileBuffers needs
+ * a handle with write access, which a directory does not give (EPERM), and MoveFileEx's
+ * MOVEFILE_WRITE_THROUGH covers only moves done as copy-and-delete. A rename is a change to the file's
+ * own NTFS record, logged in the NTFS journal; so the file is flushed under its new name, through a
+ * handle opened for writing, which flushes its metadata (and the journal up to it) with it.
+ */
+export async function syncRenamed(file: string, disk: SpoolDisk = REAL_DISK): Promise<void> {
+  if (disk.platform !== 'win32') return syncDirGrouped(path.dirname(file), disk);
+  const fh = await whileBusy(() => disk.openFile(file, 'r+', 0o600));
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }
 
@@ -100,5 +132,5 @@ export async function writeFileDurably(file: string, data: string | Uint8Array):
     await fs.rm(tmp, { force: true });
     throw e;
   }
-  await syncDir(path.dirname(file));
+  await syncRenamed(file);
 }

@@ -1,9 +1,11 @@
 // The durable queue: the only thing receive/ and deliver/ share (Postfix's queue directory).
-// Every state change is "write the new generation to tmp/, fsync, rename into place, fsync the
-// directory, then unlink the old one"; recover.ts settles whatever a crash left between two steps.
+// Every state change is "write the new generation to tmp/, fsync, rename into place, make the rename
+// durable (syncRenamed), then unlink the old one"; recover.ts settles whatever a crash left between two steps.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { renameRetry, syncDirGrouped as syncDir, unlinkIfPresent, type OpenFile, type SpoolFile } from './fsync.js';
+import {
+  REAL_DISK, renameRetry, syncDirGrouped, syncRenamed, unlinkIfPresent, type SpoolDisk, type SpoolFile,
+} from './fsync.js';
 import { dirNames, moveToCorrupt, spoolPaths, type SpoolPaths } from './layout.js';
 import { acquireLock } from './lock.js';
 import {
@@ -132,7 +134,7 @@ export class Spool {
 
   private constructor(
     root: string, counts: SpoolCounts & { oldest: string | null }, private readonly unlock: () => Promise<void>,
-    private readonly openFile: OpenFile = fs.open,
+    private readonly disk: SpoolDisk,
   ) {
     this.paths = spoolPaths(root);
     const { oldest, ...rest } = counts;
@@ -141,14 +143,15 @@ export class Spool {
   }
 
   /** Takes the lock, checks the format, recovers from any crash; the spool is then ready for SMTP. */
-  static async open(root: string, options: { openFile?: OpenFile } = {}): Promise<Spool> {
+  static async open(root: string, options: Partial<SpoolDisk> = {}): Promise<Spool> {
+    const disk = { ...REAL_DISK, ...options };
     const p = spoolPaths(root);
     await fs.mkdir(root, { recursive: true });
     const unlock = await acquireLock(p.lock);
     try {
-      await ensureFormat(p);
+      await ensureFormat(p, disk);
       const counts = await recoverSpool(p);
-      return new Spool(root, counts, unlock, options.openFile);
+      return new Spool(root, counts, unlock, disk);
     } catch (e) {
       await unlock();
       throw e;
@@ -166,7 +169,7 @@ export class Spool {
   async beginIngest(): Promise<Ingest> {
     const id = newId();
     const file = path.join(this.paths.msg, `${id}.eml`);
-    const fh = await this.openFile(file, 'wx', 0o600);
+    const fh = await this.disk.openFile(file, 'wx', 0o600);
     return new Ingest(id, file, fh, this);
   }
 
@@ -177,7 +180,7 @@ export class Spool {
    * serve them all), and concurrent messages share the directory fsyncs (syncDirGrouped).
    */
   async commitNew(state: MessageState, contentSynced: Promise<void> = Promise.resolve()): Promise<void> {
-    const [content, written, dir] = await Promise.allSettled([contentSynced, this.writeTmp(state), syncDir(this.paths.msg)]);
+    const [content, written, dir] = await Promise.allSettled([contentSynced, this.writeTmp(state), this.syncDir(this.paths.msg)]);
     const failed = [content, written, dir].find((r) => r.status === 'rejected');
     if (failed) {
       if (written.status === 'fulfilled') await fs.rm(written.value, { force: true });
@@ -265,7 +268,7 @@ export class Spool {
     state.gen = e.gen + 1;
     if (isTerminal(state) && state.rcpts.every((r) => r.st === 's')) {
       await unlinkIfPresent(entryPath(e)); // commit point of "delivered"
-      await syncDir(e.dir);
+      await this.syncDir(e.dir);
       await unlinkIfPresent(this.contentPath(state.id));
       this.forget(e);
       return null;
@@ -289,7 +292,7 @@ export class Spool {
   /** Removes a message and its content for good (the user's Delete). */
   async remove(e: Entry): Promise<void> {
     await fs.rm(entryPath(e), { force: true });
-    await syncDir(e.dir);
+    await this.syncDir(e.dir);
     await fs.rm(this.contentPath(e.id), { force: true });
     this.forget(e);
   }
@@ -360,7 +363,7 @@ export class Spool {
 
   private async writeTmp(state: MessageState): Promise<string> {
     const tmp = path.join(this.paths.tmp, `${state.id}_${state.gen}.json`);
-    const fh = await this.openFile(tmp, 'w', 0o600);
+    const fh = await this.disk.openFile(tmp, 'w', 0o600);
     let written = false;
     try {
       await fh.writeFile(serializeState(state));
@@ -375,15 +378,20 @@ export class Spool {
 
   private async place(tmp: string, e: Entry): Promise<void> {
     if (e.kind === 'queue') await this.ensureBucket(path.basename(e.dir));
-    await renameRetry(tmp, entryPath(e));
-    await syncDir(e.dir);
+    await renameRetry(tmp, entryPath(e), this.disk);
+    await syncRenamed(entryPath(e), this.disk);
+  }
+
+  /** Concurrent callers share the fsync (syncDirGrouped); nothing on Windows, where syncRenamed does it. */
+  private syncDir(dir: string): Promise<void> {
+    return syncDirGrouped(dir, this.disk);
   }
 
   private async ensureBucket(bucket: string): Promise<void> {
     if (this.knownBuckets.has(bucket)) return;
     try {
       await fs.mkdir(path.join(this.paths.q, bucket));
-      await syncDir(this.paths.q);
+      await this.syncDir(this.paths.q);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
@@ -441,7 +449,7 @@ async function contentDamage(file: string, size: number): Promise<string | null>
   }
 }
 
-async function ensureFormat(p: SpoolPaths): Promise<void> {
+async function ensureFormat(p: SpoolPaths, disk: SpoolDisk): Promise<void> {
   for (const dir of [p.tmp, p.msg, p.q, p.failed, p.corrupt]) await fs.mkdir(dir, { recursive: true });
   let format: number;
   try {
@@ -449,7 +457,7 @@ async function ensureFormat(p: SpoolPaths): Promise<void> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${p.format} is unreadable: ${(e as Error).message}`, { cause: e });
     await fs.writeFile(p.format, JSON.stringify({ format: SPOOL_FORMAT }) + '\n');
-    await syncDir(p.root);
+    await syncDirGrouped(p.root, disk);
     return;
   }
   if (format !== SPOOL_FORMAT) {

@@ -1,15 +1,18 @@
 // The tray icon images: a rounded square in the state's colour with a glyph, and the number of
-// queued messages in a dark pill at the bottom right. Pure (state, count, size) -> PNG, so the same
-// function feeds the tray at every Windows DPI step, the committed README images and the app icon.
+// queued messages in a dark pill at the bottom right. Pure (state, count, size) -> PNG, drawn anew at
+// each size (never scaled), so the same function feeds the tray at every Windows DPI step, the
+// committed README images and the app icon.
 import { PNG } from 'pngjs';
 import { forEachTextPixel, GLYPH_HEIGHT, textWidth } from './font.js';
+import { packIco } from './ico.js';
 
 export type TrayIconState = 'idle' | 'sending' | 'deferred' | 'error' | 'paused' | 'stopped';
 
 export const TRAY_ICON_STATES: readonly TrayIconState[] = ['idle', 'sending', 'deferred', 'error', 'paused', 'stopped'];
 
-/** Windows small-icon sizes at 100, 125, 150 and 200 % display scaling. */
-export const TRAY_ICON_SIZES = [16, 20, 24, 32] as const;
+/** Windows' small-icon size (16 px at 100 %) at each display scaling it offers from 100 to 300 %:
+ *  100, 125, 150, 175, 200, 225, 250 and 300 %. */
+export const TRAY_ICON_SIZES = [16, 20, 24, 28, 32, 36, 40, 48] as const;
 
 export type Rgb = readonly [number, number, number];
 
@@ -47,9 +50,17 @@ export function renderTrayIcon(state: TrayIconState, queued: number, size: numbe
   return PNG.sync.write(canvas.png);
 }
 
-/** One PNG per DPI step, for a multi-resolution tray image (scale factor 1 = 16 px). */
-export function renderTrayIconSet(state: TrayIconState, queued: number): { size: number; scaleFactor: number; png: Buffer }[] {
-  return TRAY_ICON_SIZES.map((size) => ({ size, scaleFactor: size / 16, png: renderTrayIcon(state, queued, size) }));
+export interface TrayIconImages {
+  /** One PNG per DPI step (scale factor 1 = 16 px), for a multi-resolution NativeImage (macOS, Linux). */
+  representations: { size: number; scaleFactor: number; png: Buffer }[];
+  /** The same images as one .ico. On Windows the tray takes an icon of the small-icon size, which
+   *  Electron loads at that size only from an .ico file; from any other image it stretches the 1x one. */
+  ico: Buffer;
+}
+
+export function renderTrayIconSet(state: TrayIconState, queued: number): TrayIconImages {
+  const representations = TRAY_ICON_SIZES.map((size) => ({ size, scaleFactor: size / 16, png: renderTrayIcon(state, queued, size) }));
+  return { representations, ico: packIco(representations) };
 }
 
 function drawGlyph(canvas: Canvas, state: TrayIconState, color: Rgb): void {

@@ -6,11 +6,11 @@ import type { Config } from '../config/schema.js';
 import { defaultConfig } from '../config/schema.js';
 import type { WindowView } from '../desktop/app-protocol.js';
 import { stoppedStatus } from '../relay.js';
-import { renderTrayIconSet } from './badge.js';
+import { renderTrayIconSet, type TrayIconImages } from './badge.js';
 import { trayView, type TrayAction, type TrayMenuItem } from './model.js';
 import { INITIAL_ALERT_STATE, nextAlerts, type AlertState, type Notice } from './notifications.js';
 
-export type TrayIconImages = ReturnType<typeof renderTrayIconSet>;
+export type { TrayIconImages };
 
 /** What the controller drives; each call is made only when what it shows changes. */
 export interface TrayPort {

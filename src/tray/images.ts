@@ -1,12 +1,12 @@
 // The committed images drawn by the tray icon's own function: the README's pictures of the states
 // (on a light and a dark taskbar) and the app/installer icon. `npm run tray-images` writes them;
-// test/tray-images.test.ts fails when they no longer match the code.
+// test/tray-badge.test.ts fails when they no longer match the code.
 import { PNG } from 'pngjs';
-import { renderTrayIcon, type Rgb, type TrayIconState } from './badge.js';
+import { renderTrayIcon, TRAY_ICON_SIZES, type Rgb, type TrayIconState } from './badge.js';
 import { packIco } from './ico.js';
 
 /** Sizes in build/icon.ico: the small-icon DPI steps, then Explorer and installer sizes. */
-export const APP_ICON_SIZES = [16, 20, 24, 32, 40, 48, 64, 256] as const;
+export const APP_ICON_SIZES = [...TRAY_ICON_SIZES, 64, 256] as const;
 
 /** The app icon is the tray icon at rest. */
 export function renderAppIcon(): Buffer {

@@ -1,6 +1,6 @@
-// Provider presets: what an admin would otherwise look up in each provider's documentation
-// (../shared/reference/windows-relay-anchors.md has the sources).
+// Provider presets: what an admin would otherwise look up in each provider's documentation.
 import type { Config } from '../../../src/config/schema.js';
+import { M365_BASIC_AUTH_TIMELINE } from '../../../src/diagnose/advice.js';
 
 type Smarthost = Config['smarthost'];
 
@@ -22,7 +22,7 @@ export const PRESETS: Preset[] = [
     matches: /^smtp(-legacy)?\.office365\.com$/i,
     fill: { host: 'smtp.office365.com', port: 587, security: 'starttls', method: 'password', maxConnections: 3 },
     hint: 'Sign in with a licensed mailbox, not a shared one. SMTP AUTH must be turned on for it: Exchange admin center › the mailbox › Email apps › Authenticated SMTP. ' +
-      'Microsoft allows 3 connections per mailbox. Microsoft is switching passwords off for SMTP (off by default from the end of 2026): choose "Microsoft 365 (OAuth2)" under Sign-in to be ready.',
+      `Microsoft allows 3 connections per mailbox. Passwords for SMTP are being retired. ${M365_BASIC_AUTH_TIMELINE} Choose "Microsoft 365 (OAuth2)" under Sign-in to be ready.`,
     usernamePlaceholder: 'jts@contoso.com',
   },
   {
