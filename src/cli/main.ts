@@ -18,7 +18,7 @@ import { explainKeychainFailure } from './keychain-hint.js';
 import { addOAuthCommands } from './oauth.js';
 import { readSecret } from './read-secret.js';
 
-type Api = Omit<RemoteRelay, 'close' | 'onStatus'>;
+type Api = Omit<RemoteRelay, 'close' | 'onStatus' | 'onTestStep' | 'onClose'>;
 
 class UsageError extends Error {}
 

@@ -10,7 +10,7 @@ import { signInWithBrowser } from '../oauth/setup.js';
 import { KeychainStore } from '../secrets/keychain.js';
 import { explainKeychainFailure } from './keychain-hint.js';
 
-type Api = Omit<RemoteRelay, 'close' | 'onStatus'>;
+type Api = Omit<RemoteRelay, 'close' | 'onStatus' | 'onTestStep' | 'onClose'>;
 
 export interface CliContext {
   dataDirOption: () => Option;
