@@ -90,6 +90,8 @@ export function useConfigSection<K extends SectionKey, F>(
     );
     // The relay says when its configuration changes (configRevision): follow it unless the user is editing.
     let revision: string | null = null;
+    // The revision of the settings loaded above (or newer: a change in between only costs a reload).
+    window.relay.getStatus().then((st) => { revision ??= st.configRevision; }, () => {});
     const unsubscribe = window.relay.onStatus((status) => {
       const changed = revision !== null && status.configRevision !== revision;
       revision = status.configRevision;
