@@ -13,7 +13,7 @@ import {
   shouldEnableStartAtLoginOnFirstRun, startsAtLogin,
 } from '../src/desktop/launch.js';
 import { RelayLink } from '../src/desktop/relay-link.js';
-import { startServiceCommand } from '../src/desktop/service-control.js';
+import { relaunchElevatedCommand, startServiceCommand } from '../src/desktop/service-control.js';
 import { TrayController } from '../src/tray/controller.js';
 import { serveRelayIpc } from './ipc.js';
 import { embedRelay } from './relay-host.js';
@@ -45,7 +45,13 @@ function run(): void {
   const userDataDir = resolveDataDir(launch, process.env, app.getPath('userData'));
   // An explicit --data-dir or SMTP_RELAY_DATA_DIR means that folder, not the service's.
   const explicit = Boolean(launch.dataDir || process.env.SMTP_RELAY_DATA_DIR);
-  const link = new RelayLink({ serviceDataDir: explicit ? null : serviceDataDir(), userDataDir, embed: embedRelay });
+  const link = new RelayLink({
+    serviceDataDir: explicit ? null : serviceDataDir(), userDataDir, embed: embedRelay,
+    reopenAsAdministrator: async () => {
+      await runCommand(relaunchElevatedCommand(process.execPath, process.argv.slice(1)), 'could not start SMTP Relay Tray as administrator');
+      app.quit();
+    },
+  });
   const relay = link.api;
   const devUrl = app.isPackaged ? undefined : process.env.ELECTRON_RENDERER_URL; // set by `electron-vite dev`
   const devOrigin = devUrl ? originOf(devUrl) : null;
@@ -128,10 +134,13 @@ function run(): void {
 }
 
 function startService(): Promise<void> {
-  const [file, args] = startServiceCommand(process.platform);
+  return runCommand(startServiceCommand(process.platform), 'could not start the service');
+}
+
+function runCommand([file, args]: [string, string[]], failure: string): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { windowsHide: true }, (error, _stdout, stderr) => {
-      if (error) reject(new Error(`could not start the service: ${stderr.trim() || error.message}`));
+      if (error) reject(new Error(`${failure}: ${stderr.trim() || error.message}`));
       else resolve();
     });
   });

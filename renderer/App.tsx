@@ -3,6 +3,7 @@
 import { FluentProvider, makeStaticStyles, makeStyles, tokens, webDarkTheme, webLightTheme } from '@fluentui/react-components';
 import { useEffect, useState, type ReactElement } from 'react';
 import { PageNav, PAGES } from './components/PageNav.js';
+import { ReadOnlyBanner } from './components/ReadOnlyBanner.js';
 import { StatusHeader } from './components/StatusHeader.js';
 import { usePage, type PageId } from './hooks/use-page.js';
 import { RelayStatusProvider } from './hooks/use-relay-status.js';
@@ -58,6 +59,7 @@ export function App() {
     <FluentProvider theme={dark ? webDarkTheme : webLightTheme} className={styles.root}>
       <RelayStatusProvider>
         <StatusHeader onSetUp={() => go('smarthost')} />
+        <ReadOnlyBanner />
         <div className={styles.body}>
           <PageNav page={page} onSelect={go} vertical={!narrow} />
           <main className={styles.main}>

@@ -164,6 +164,10 @@ export class RelayService implements RelayApi {
 
   // ---- RelayApi ----
 
+  async reopenAsAdministrator(): Promise<void> {
+    throw new RelayError('unavailable', 'only the tray app can reopen itself as administrator');
+  }
+
   async getStatus(): Promise<RelayStatus> {
     const spool = this.requireSpool();
     const age = await spool.oldestQueuedAge();

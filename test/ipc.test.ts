@@ -66,7 +66,7 @@ const VALID: Record<(typeof RELAY_METHODS)[number], unknown[]> = {
   getPasswordStatus: [], testConnection: [], sendTest: ['dev@contoso.com'],
   route: ['dev@contoso.com', 'jts@jts.localdomain'], previewRewrite: ['jts@jts.localdomain'],
   getOAuthStatus: [], setOAuthSecret: ['refresh-token', '1//0g-token'], deleteOAuthSecret: ['certificate'], oauthLogin: [],
-  validateConfig: [{ smarthost: { port: 70000 } }], getLog: [{ contains: 'status=sent', limit: 100 }],
+  validateConfig: [{ smarthost: { port: 70000 } }], getLog: [{ contains: 'status=sent', limit: 100 }], reopenAsAdministrator: [],
 };
 
 describe('ipc: registration', () => {

@@ -133,12 +133,12 @@ describe('client of the service', () => {
       const mode = await link.start();
       const status = await link.api.getStatus();
       const refused = await link.api.retryAll().then(() => 'done', (e) => e.message);
-      console.log(JSON.stringify({ mode, queued: status.queued, state: status.state, refused }));
+      console.log(JSON.stringify({ mode, queued: status.queued, state: status.state, access: status.access, refused }));
       await link.stop();`;
     const r = await user.exec(process.execPath, ['--input-type=module', '-e', script]);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { mode: unknown; queued: number; state: string; refused: string };
-    expect(out).toMatchObject({ mode: { kind: 'read-only', dataDir: dir }, queued: 1, state: 'unconfigured' });
+    expect(out).toMatchObject({ mode: { kind: 'read-only', dataDir: dir }, queued: 1, state: 'unconfigured', access: 'read-only' });
     expect(out.refused).toMatch(/Only an administrator can do this/);
   });
 });

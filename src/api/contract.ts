@@ -29,6 +29,8 @@ export interface RelayStatus {
   configError: string | null;
   /** Fingerprint of the config in force; pass it to setConfig to refuse a save based on an older one. */
   configRevision: string;
+  /** Set by the tray app when this user may only look (a service, and not an administrator). */
+  access?: 'read-only';
 }
 
 export type RecipientStatus = 'queued' | 'deferred' | 'sent' | 'failed';
@@ -185,6 +187,8 @@ export interface RelayApi {
   validateConfig(config: ConfigInput): Promise<ConfigIssue[]>;
   /** Recent delivery-log lines, newest first (from memory, then the end of relay.log). */
   getLog(query?: LogQuery): Promise<string[]>;
+  /** Tray app only: starts the app again elevated (Windows UAC) and quits this one, for a read-only user. */
+  reopenAsAdministrator(): Promise<void>;
 }
 
 const id = z.string().regex(/^[0-9a-z]{16}$/, { error: 'is not a queue id' });
@@ -194,6 +198,7 @@ const email = z.string().max(320).regex(/^[^\s<>@]+@[^\s<>@]+$/, { error: 'is no
 /** Argument schemas of every callable method (onStatus and onTestStep are events, not calls). */
 export const methodArgs = {
   getStatus: z.tuple([]),
+  reopenAsAdministrator: z.tuple([]),
   listQueue: z.union([z.tuple([]), z.tuple([z.object({ offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(1000).optional() })])]),
   getMessage: z.tuple([id]),
   retry: z.tuple([id]),

@@ -37,6 +37,8 @@ export interface RelayLinkOptions {
   embed(dataDir: string): Promise<EmbeddedRelay>;
   connect?: (dataDir: string) => Promise<RemoteRelay | null>;
   readPublicStatus?: (dataDir: string) => Promise<RelayStatus | null>;
+  /** Starts this app again elevated and quits (the window's "Reopen as administrator"). */
+  reopenAsAdministrator?: () => Promise<void>;
   /** How often a lost relay is looked for again, and a read-only status read. The tray turns grey at once
    *  when a connection closes; a relay that is back is found within this. */
   pollMs?: number;
@@ -178,7 +180,8 @@ export class RelayLink {
     }
   }
 
-  private publish(status: RelayStatus): void {
+  private publish(received: RelayStatus): void {
+    const status: RelayStatus = this.current.kind === 'read-only' ? { ...received, access: 'read-only' } : received;
     const changed = JSON.stringify(status) !== JSON.stringify(this.status);
     this.status = status;
     if (changed) this.events.emit('status', status);
@@ -192,6 +195,9 @@ export class RelayLink {
 
   private makeApi(): RelayApi {
     const forward = (method: RelayMethod) => (...args: unknown[]) => {
+      if (method === 'reopenAsAdministrator') {
+        return this.opts.reopenAsAdministrator?.() ?? Promise.reject(new RelayError('unavailable', 'reopening as administrator is not possible here'));
+      }
       if (method === 'getStatus' && !this.remote) return Promise.resolve(this.status);
       if (!this.remote) return Promise.reject(this.refusal());
       return (this.remote[method] as (...a: unknown[]) => Promise<unknown>)(...args);

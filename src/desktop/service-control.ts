@@ -3,6 +3,13 @@
 export const WINDOWS_SERVICE_NAME = 'SMTPRelayTray';
 export const SYSTEMD_UNIT = 'smtp-relay.service';
 
+/** The command that starts this app again elevated (UAC), for a user whose window is read-only. */
+export function relaunchElevatedCommand(execPath: string, args: readonly string[]): [string, string[]] {
+  const quoted = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  const argList = args.length ? ` -ArgumentList ${args.map(quoted).join(',')}` : '';
+  return ['powershell.exe', ['-NoProfile', '-NonInteractive', '-Command', `Start-Process -FilePath ${quoted(execPath)}${argList} -Verb RunAs`]];
+}
+
 /** The command that starts the service, elevated. */
 export function startServiceCommand(platform: NodeJS.Platform): [string, string[]] {
   if (platform === 'win32') {

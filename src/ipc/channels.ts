@@ -8,7 +8,7 @@ export const RELAY_METHODS = [
   'getStatus', 'listQueue', 'getMessage', 'retry', 'retryAll', 'deleteMessage', 'pause', 'resume',
   'getConfig', 'setConfig', 'setPassword', 'deletePassword', 'getPasswordStatus', 'testConnection', 'sendTest',
   'route', 'previewRewrite', 'getOAuthStatus', 'setOAuthSecret', 'deleteOAuthSecret', 'oauthLogin',
-  'validateConfig', 'getLog',
+  'validateConfig', 'getLog', 'reopenAsAdministrator',
 ] as const;
 
 type Listed = (typeof RELAY_METHODS)[number];
