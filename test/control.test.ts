@@ -186,6 +186,51 @@ describe.skipIf(noOtherUsers)('a second local user', () => {
   });
 });
 
+describe.skipIf(noOtherUsers)('the relay as a service account, an administrator and a user', () => {
+  it('the administrator (root) manages the service over the channel and its files stay the service\'s; a user only sees', async () => {
+    const service = createUser('smtprelay-svc');
+    const viewer = createUser('smtprelay-other');
+    const parent = await tempDataDir();
+    await fs.chmod(parent, 0o711); // like /var/lib: the service can reach its own folder inside
+    const dir = path.join(parent, 'service');
+    await fs.mkdir(dir);
+    await fs.chown(dir, service.uid, service.uid);
+    const port = await freePort();
+    expect((await service.cli(['config', 'set', 'listen.port', String(port), '--data-dir', dir])).code).toBe(0);
+    const child = service.spawnCli(['run', '--data-dir', dir]);
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      await waitFor(() => /^listening on /m.test(out), 20_000, 'the service listening');
+      await queueOne(port, 'audit@example.test');
+
+      const list = await cli(['queue', 'list', '--json', '--data-dir', dir]);
+      expect(list.code, list.stderr).toBe(0);
+      expect(JSON.parse(list.stdout)).toMatchObject({ total: 1 });
+      const set = await cli(['config', 'set', 'delivery.maxQueueTime', '4d', '--data-dir', dir]);
+      expect(set.code, set.stderr).toBe(0);
+      // Saved by the service itself: still its file, still private.
+      const st = await fs.stat(path.join(dir, 'config.json'));
+      expect([st.uid, st.mode & 0o777]).toEqual([service.uid, 0o600]);
+
+      const seen = await viewer.cli(['status', '--json', '--data-dir', dir]);
+      expect(JSON.parse(seen.stdout)).toMatchObject({ queued: 1, listening: `127.0.0.1:${port}` });
+      const refused = await viewer.cli(['queue', 'list', '--data-dir', dir]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/only the relay's owner or an administrator/);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    // With the service stopped, the administrator's CLI does not open the service's spool as root.
+    const offline = await cli(['queue', 'retry', '--all', '--data-dir', dir]);
+    expect(offline.code).toBe(1);
+    expect(offline.stderr).toMatch(/belongs to another account .*start the relay/);
+  });
+});
+
 describe('the spool lock across pid reuse', () => {
   it.skipIf(process.getuid?.() !== 0)('a relay killed by a power cut starts again although its pid now belongs to another process', async () => {
     const dir = await tempDataDir();

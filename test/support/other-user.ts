@@ -2,7 +2,7 @@
 // the machine can and cannot do. Needs root (CI and these machines run as root): the user is created with
 // useradd and the command dropped to it with setpriv. When the checkout sits below a folder other users
 // cannot enter (a clone under /root), it is bind-mounted at a reachable place first.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +15,8 @@ export interface OtherUser {
   cli(args: string[], opts?: { input?: string }): Promise<CliResult>;
   /** Any program as this user. */
   exec(file: string, args: string[]): Promise<CliResult>;
+  /** `smtp-relay ARGS` as this user, left running (a service). */
+  spawnCli(args: string[]): ChildProcess;
 }
 
 /** Why these tests cannot run here, or null when they can. */
@@ -69,10 +71,13 @@ export function createUser(name: string): OtherUser {
     child.stdin?.on('error', () => {}); // the command may exit before reading its input
     child.stdin?.end(input ?? '');
   });
+  const drop = [`--reuid=${name}`, `--regid=${name}`, '--clear-groups'];
   return {
     name, uid,
     cli: (args, opts = {}) => exec(process.execPath, [path.join(root, 'bin/smtp-relay.js'), ...args], opts.input),
     exec: (file, args) => exec(file, args),
+    spawnCli: (args) => spawn('setpriv', [...drop, process.execPath, path.join(root, 'bin/smtp-relay.js'), ...args],
+      { cwd: os.tmpdir(), env: { PATH: process.env.PATH, HOME: os.tmpdir() }, stdio: ['ignore', 'pipe', 'pipe'] }),
   };
 }
 
