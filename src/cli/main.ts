@@ -9,6 +9,7 @@ import { defaultDataDir, getConfigValue, loadConfig, saveConfig, withConfigValue
 import { RelayService } from '../relay.js';
 import { KeychainStore } from '../secrets/keychain.js';
 import { formatAge } from '../tray/age.js';
+import { addCheckCommand } from './check.js';
 import { addOAuthCommands } from './oauth.js';
 import { readSecret } from './read-secret.js';
 
@@ -57,6 +58,13 @@ async function run(opts: { dataDir?: string }): Promise<void> {
   });
   await control.close();
   await relay.stop();
+}
+
+/** The relay's status: from the running relay, else from the spool opened here (state "stopped"). */
+async function readStatus(dataDir: string): Promise<RelayStatus> {
+  const remote = await connectControl(dataDir);
+  if (!remote) return withRelay(dataDir, (api) => api.getStatus());
+  try { return await remote.getStatus(); } finally { remote.close(); }
 }
 
 function age(seconds: number | null): string {
@@ -124,13 +132,7 @@ export function buildProgram(): Command {
   cmd('run', 'run the relay in the foreground until Ctrl+C / SIGTERM').action(run);
 
   cmd('status', 'show the relay state and queue counts').option('--json', 'machine-readable output').action(async (o) => {
-    const remote = await connectControl(dataDirOf(o));
-    let status: RelayStatus;
-    if (remote) {
-      try { status = await remote.getStatus(); } finally { remote.close(); }
-    } else {
-      status = await withRelay(dataDirOf(o), (api) => api.getStatus());
-    }
+    const status = await readStatus(dataDirOf(o));
     if (o.json) process.stdout.write(JSON.stringify(status) + '\n');
     else printStatus(status);
   });
@@ -214,6 +216,7 @@ export function buildProgram(): Command {
   });
 
   addOAuthCommands(program, { dataDirOption: dataDir, dataDirOf, withRelay });
+  addCheckCommand(program, readStatus);
 
   const config = program.command('config').description('read or change config.json (validated)');
   config.command('get').argument('[key]', 'dotted path such as smarthost.port').addOption(dataDir()).action(async (key, o) => {
