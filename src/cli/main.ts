@@ -10,6 +10,7 @@ import { RelayService } from '../relay.js';
 import { KeychainStore } from '../secrets/keychain.js';
 import { formatAge } from '../tray/age.js';
 import { addCheckCommand } from './check.js';
+import { addConfigTransferCommands } from './config-transfer.js';
 import { addOAuthCommands } from './oauth.js';
 import { readSecret } from './read-secret.js';
 
@@ -234,6 +235,7 @@ export function buildProgram(): Command {
     }
     process.stdout.write(`${key} = ${JSON.stringify(getConfigValue(await loadConfig(dir), key))}\n`);
   });
+  addConfigTransferCommands(config, { dataDirOption: dataDir, dataDirOf });
 
   return program;
 }
