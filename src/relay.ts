@@ -21,7 +21,7 @@ import { testConnection as runConnectionTest, type TestCredentials } from './dia
 import { type Blocked, type DeliveryTransport, QueueManager, type QueueSettings } from './deliver/queue-manager.js';
 import { MxTransport } from './deliver/mx.js';
 import { SmarthostTransport } from './deliver/smarthost.js';
-import { MailLog } from './log/mail-log.js';
+import { MailLog, type LogLevel } from './log/mail-log.js';
 import { oauthAdviceFor } from './oauth/advice.js';
 import { openSystemBrowser } from './oauth/open-browser.js';
 import { deleteOAuthSecret, oauthStatus, signInWithBrowser, storeOAuthSecret } from './oauth/setup.js';
@@ -374,6 +374,16 @@ export class RelayService implements RelayApi {
   onStatus(listener: (status: RelayStatus) => void): () => void {
     this.events.on('status', listener);
     return () => this.events.off('status', listener);
+  }
+
+  /** Every delivery-log line as it is written (metrics and the event log read them). */
+  onLogLine(listener: (line: string) => void): () => void {
+    return this.log.onLine(listener);
+  }
+
+  /** Writes a line to the delivery log (state-change events for admins). */
+  writeLog(level: LogLevel, text: string): void {
+    this.log.write(level, text);
   }
 
   onTestStep(listener: (step: ConnectionStep) => void): () => void {

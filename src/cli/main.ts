@@ -7,6 +7,7 @@ import { RelayError, type QueueItem, type RelayStatus } from '../api/contract.js
 import { ConfigError } from '../config/schema.js';
 import { defaultDataDir, getConfigValue, loadConfig, saveConfig, withConfigValue } from '../config/store.js';
 import { RelayService } from '../relay.js';
+import { attachMonitoring } from '../monitor/attach.js';
 import { KeychainStore } from '../secrets/keychain.js';
 import { formatAge } from '../tray/age.js';
 import { addCheckCommand } from './check.js';
@@ -50,6 +51,7 @@ async function run(opts: { dataDir?: string }): Promise<void> {
   const relay = relayFor(dataDir, true);
   const addr = await relay.start();
   const control = await serveControl(relay, dataDir);
+  const monitoring = await attachMonitoring(relay);
   const shown = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
   process.stdout.write(`listening on ${shown}:${addr.port}\n`);
   await new Promise<void>((resolve) => {
@@ -57,6 +59,7 @@ async function run(opts: { dataDir?: string }): Promise<void> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  await monitoring.close();
   await control.close();
   await relay.stop();
 }
