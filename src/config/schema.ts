@@ -146,6 +146,8 @@ export const metricsSchema = z.strictObject({
 
 const proxyUrl = z.string().trim().max(2000).refine((s) => s === '' || URL.parse(s)?.protocol === 'http:', {
   error: 'must be an http:// proxy address such as http://proxy.contoso.com:8080 (or empty)',
+}).refine((s) => { const u = URL.parse(s); return !u?.username && !u?.password; }, {
+  error: 'must not hold a user name or password (config.json keeps no secrets); give an authenticating proxy in the HTTPS_PROXY environment variable instead',
 });
 
 export const networkSchema = z.strictObject({
