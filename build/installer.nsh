@@ -39,10 +39,21 @@
   ${endIf}
 !macroend
 
-; Another customInstall (the service install) must insert smtpRelayImportConfig itself, after the
-; CLI is in place and before the service starts; this one only applies when there is no other.
+; The Application log source for the relay's events (IDs 1000-1104, README "Monitoring and fleets").
+; Registering a source needs administrator rights: done by the "for all users" install, which runs
+; elevated; a per-user install leaves it to an admin (New-EventLog, same command).
+!macro smtpRelayRegisterEventSource
+  ${if} $installMode == "all"
+    nsExec::ExecToLog `powershell.exe -NoProfile -NonInteractive -Command "if (-not [System.Diagnostics.EventLog]::SourceExists('${PRODUCT_NAME}')) { New-EventLog -LogName Application -Source '${PRODUCT_NAME}' }"`
+    Pop $R2
+  ${endIf}
+!macroend
+
+; Another customInstall (the service install) must insert these itself, after the CLI is in place
+; and before the service starts; this one only applies when there is no other.
 !ifmacrondef customInstall
   !macro customInstall
+    !insertmacro smtpRelayRegisterEventSource
     !insertmacro smtpRelayImportConfig
   !macroend
 !endif
