@@ -4,7 +4,7 @@
 import os from 'node:os';
 import type { Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
-import { formatSeconds, parseDuration } from '../config/duration.js';
+import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
 import type { MailLog } from '../log/mail-log.js';
 import type { Ingest, Spool } from '../spool/spool.js';
@@ -191,7 +191,7 @@ export class Receiver {
       const dataEnd = Date.now();
       const id = await ingest.commit({ from, to, client: { ip: session.remoteAddress, helo: session.hostNameAppearsAs || '' }, subject: result.subject });
       // commit= is the time from the final dot to the 250 (the durable write): the accept latency.
-      this.opts.log.info(`id=${id} from=<${from}> size=${stream.byteLength} nrcpt=${to.length} client=[${session.remoteAddress}] commit=${formatSeconds(Date.now() - dataEnd)} status=queued`);
+      this.opts.log.info(`id=${id} from=<${from}> size=${stream.byteLength} nrcpt=${to.length} client=[${session.remoteAddress}] commit=${((Date.now() - dataEnd) / 1000).toFixed(3)} status=queued`);
       cb(null, `2.0.0 Ok: queued as ${id}`);
       this.opts.onQueued?.(id);
     } catch (e) {
