@@ -1,10 +1,12 @@
 // `smtp-relay check` as OP5/Nagios run it: the real command against a real relay process in each
 // state a monitoring system must tell apart, and the plugin's verdicts on their own.
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayStatus } from '../src/api/contract.js';
+import { controlAddress } from '../src/api/control.js';
 import type { ConfigInput } from '../src/config/schema.js';
 import { saveConfig } from '../src/config/store.js';
 import { evaluateCheck } from '../src/monitor/check.js';
@@ -107,6 +109,15 @@ describe('smtp-relay check against a real relay', () => {
     const typo = await check(dataDir, '--warn-ag', '5m');
     expect(typo.code).toBe(3);
     expect(typo.stdout).toMatch(/^SMTP RELAY UNKNOWN - usage: unknown argument --warn-ag 5m/);
+    // A relay that takes the control connection and never answers.
+    const held: net.Socket[] = [];
+    const hung = net.createServer((s) => held.push(s)).listen(controlAddress(dataDir));
+    cleanups.push(() => new Promise((r) => { held.forEach((s) => s.destroy()); hung.close(r); }));
+    const started = Date.now();
+    const silent = await check(dataDir, '--timeout', '1');
+    expect(silent.code).toBe(3);
+    expect(silent.stdout).toBe('SMTP RELAY UNKNOWN - cannot read the relay status in ' + dataDir + ': no answer from the relay within 1 s\n');
+    expect(Date.now() - started).toBeLessThan(10_000);
     const missing = await check(path.join(dataDir, 'nowhere'));
     expect(missing.code).toBe(3);
     expect(missing.stdout).toMatch(/^SMTP RELAY UNKNOWN - cannot read the data directory .*nowhere: ENOENT\n$/);

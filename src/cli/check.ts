@@ -37,6 +37,9 @@ export function addCheckCommand(program: Command, readStatus: ReadStatus): void 
       const result = await runCheck(raw, cmd.args, readStatus);
       process.stdout.write(result.line + '\n');
       process.exitCode = result.code;
+      // A relay that accepted the connection but never answers would keep this process alive, and
+      // the monitoring reads the line only at exit. Unref'd: a process with nothing left exits now.
+      setTimeout(() => process.exit(result.code), 1000).unref();
     });
 }
 
