@@ -1,11 +1,10 @@
 // What a process that runs the relay adds for fleet monitoring: state-change events (Event Log,
 // journal, delivery log) and, when metrics.listen is set, the Prometheus endpoint. A change of
 // metrics.listen applies while running, like every other setting.
-import type { RelayStatus } from '../api/contract.js';
 import { parseListenAddress } from '../config/schema.js';
 import type { LogLevel } from '../log/mail-log.js';
 import { systemEventSink, type EventSink } from './event-log.js';
-import { createMetrics, serveMetrics, type MetricsSource } from './metrics.js';
+import type { MetricsSource, RelayMetrics } from './metrics.js';
 import { watchStateChanges, type StateWatch, type WatchedRelay, type WatchOptions } from './state-events.js';
 
 export interface MonitoredRelay extends WatchedRelay, MetricsSource {
@@ -14,15 +13,14 @@ export interface MonitoredRelay extends WatchedRelay, MetricsSource {
 
 export interface Monitoring {
   events: StateWatch;
-  /** The metrics endpoint's address ("127.0.0.1:9464"), or null while metrics are off. */
-  readonly metricsAddress: string | null;
   close(): Promise<void>;
 }
 
 export async function attachMonitoring(relay: MonitoredRelay, opts: WatchOptions & { sink?: EventSink } = {}): Promise<Monitoring> {
   const events = watchStateChanges(relay, opts.sink ?? systemEventSink({ log: (level, text) => relay.writeLog(level, text) }), opts);
-  const metrics = createMetrics(relay);
-  let endpoint: { listen: string; address: string | null; close(): Promise<void> } | null = null;
+  // prom-client is loaded only once metrics are switched on: every CLI command starts faster.
+  let metrics: RelayMetrics | null = null;
+  let endpoint: { listen: string; close(): Promise<void> } | null = null;
   let applying = Promise.resolve();
 
   const apply = async () => {
@@ -33,27 +31,28 @@ export async function attachMonitoring(relay: MonitoredRelay, opts: WatchOptions
     const at = parseListenAddress(listen);
     if (!at) return;
     try {
+      const { createMetrics, serveMetrics } = await import('./metrics.js');
+      metrics ??= createMetrics(relay);
       const served = await serveMetrics(metrics.registry, at.host, at.port);
       endpoint = { listen, ...served };
       relay.writeLog('info', `metrics served on http://${served.address}/metrics`);
     } catch (e) {
       // Metrics are optional: the relay keeps relaying; the next config change tries again.
-      endpoint = { listen, address: null, close: async () => {} };
+      endpoint = { listen, close: async () => {} };
       relay.writeLog('error', `cannot serve metrics on ${listen} (metrics.listen): ${(e as Error).message}`);
     }
   };
   const reapply = () => { applying = applying.then(apply, apply); };
   reapply();
   await applying;
-  const unsubscribe = relay.onStatus((_s: RelayStatus) => reapply());
+  const unsubscribe = relay.onStatus(() => reapply());
 
   return {
     events,
-    get metricsAddress() { return endpoint?.address ?? null; },
     async close() {
       unsubscribe();
       events.close();
-      metrics.close();
+      metrics?.close();
       await applying;
       await endpoint?.close();
     },
