@@ -10,7 +10,9 @@ import { saveConfig } from '../src/config/store.js';
 import { journalCommand, messageId, relayEvent, systemEventSink, windowsEventCommand, type EventCommand, type RelayEventRecord } from '../src/monitor/event-log.js';
 import { watchStateChanges } from '../src/monitor/state-events.js';
 import { BIN } from './support/cli.js';
+import { RawSmtp } from './support/raw-smtp.js';
 import { freePort, startRelay, tempDataDir, waitFor } from './support/relay.js';
+import { mountSmallDisk } from './support/small-disk.js';
 import { startUpstream } from './support/upstream.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -83,6 +85,38 @@ describe('state changes of a real relay', () => {
     ]);
     watch.close();
     expect(events.at(-1)).toMatchObject({ name: 'stopped', id: 1001 });
+  });
+});
+
+describe('disk low', () => {
+  it('a spool disk too full for new mail is one disk-low event, and room again one recovered event', async () => {
+    const disk = await mountSmallDisk(16 * 1024 * 1024); // root or passwordless sudo, like the disk-full tests
+    cleanups.push(() => disk.unmount());
+    const t = await startRelay({ listen: { maxMessageBytes: 4 * 1024 * 1024 } }, { dataDir: disk.dir });
+    cleanups.push(() => t.stop());
+    const events: RelayEventRecord[] = [];
+    const watch = watchStateChanges(t.relay, { write: (e) => events.push(e) }, { tickMs: 100 });
+    cleanups.push(() => watch.close());
+    const mailFrom = async () => {
+      const c = await RawSmtp.connect(t.port);
+      cleanups.push(async () => c.close());
+      expect(await c.reply()).toMatch(/^220/);
+      await c.command('EHLO app.test');
+      return c.command('MAIL FROM:<app@app.test>');
+    };
+    await disk.fill(2 * 1024 * 1024);
+    expect(await mailFrom()).toMatch(/^452 4\.3\.1/);
+    await waitFor(() => events.some((e) => e.name === 'disk-low'), 5000, 'the disk-low event');
+    expect(await mailFrom()).toMatch(/^452/);
+    expect(events.find((e) => e.name === 'disk-low')).toMatchObject({ id: 1103, level: 'warning', message: expect.stringMatching(/^disk low: the spool's disk \(.*\) has only \d+ MB free/) });
+    await disk.drain();
+    await new Promise((r) => setTimeout(r, 1100)); // free space is read at most once a second
+    expect(await mailFrom()).toMatch(/^250/);
+    await waitFor(() => events.some((e) => e.name === 'recovered'), 5000, 'the recovered event');
+    expect(events.filter((e) => e.name !== 'started').map((e) => `${e.id} ${e.message}`)).toEqual([
+      expect.stringMatching(/^1103 disk low: /),
+      '1002 the spool\'s disk has room again',
+    ]);
   });
 });
 
