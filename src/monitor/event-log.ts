@@ -91,7 +91,7 @@ export interface SystemSinkOptions {
   log: (level: LogLevel, text: string) => void;
   platform?: NodeJS.Platform;
   env?: NodeJS.ProcessEnv;
-  /** Runs a command; resolves with an error text when it failed (tests replace nothing: it is real). */
+  /** Runs a command and resolves with an error text when it failed; default: spawns it. */
   run?: (c: EventCommand) => Promise<string | null>;
 }
 
