@@ -23,7 +23,7 @@ import { testConnection as runConnectionTest, type TestCredentials } from './dia
 import { type Blocked, type DeliveryTransport, QueueManager, type QueueSettings } from './deliver/queue-manager.js';
 import { MxTransport } from './deliver/mx.js';
 import { SmarthostTransport } from './deliver/smarthost.js';
-import { MailLog } from './log/mail-log.js';
+import { MailLog, type LogLevel } from './log/mail-log.js';
 import { oauthAdviceFor } from './oauth/advice.js';
 import { openSystemBrowser } from './oauth/open-browser.js';
 import { deleteOAuthSecret, oauthStatus, signInWithBrowser, storeOAuthSecret } from './oauth/setup.js';
@@ -84,11 +84,6 @@ export class RelayService implements RelayApi {
     this.log = new MailLog({ dir: path.join(this.opts.dataDir, 'logs'), stdout: this.opts.logToStdout });
     for (const change of tightened) this.log.warn(`data directory made private to its owner: ${change}`);
     this.spool = await Spool.open(path.join(this.opts.dataDir, 'spool'));
-  }
-
-  /** A line in the mail log from a part composed around the relay (the control channel). */
-  writeLog(level: 'info' | 'warning' | 'error', text: string): void {
-    this.log?.write(level, text);
   }
 
   /** open() plus the SMTP listener and delivery. Rejects with a plain explanation if the port is taken. */
@@ -425,6 +420,16 @@ export class RelayService implements RelayApi {
   onStatus(listener: (status: RelayStatus) => void): () => void {
     this.events.on('status', listener);
     return () => this.events.off('status', listener);
+  }
+
+  /** Every delivery-log line as it is written (metrics and the event log read them). */
+  onLogLine(listener: (line: string) => void): () => void {
+    return this.log.onLine(listener);
+  }
+
+  /** Writes a line to the delivery log (state-change events for admins, the control channel's refusals). */
+  writeLog(level: LogLevel, text: string): void {
+    this.log.write(level, text);
   }
 
   onTestStep(listener: (step: ConnectionStep) => void): () => void {

@@ -14,6 +14,8 @@ import { defaultDataDir, getConfigValue, loadConfig, saveConfig, withConfigValue
 import { RelayService } from '../relay.js';
 import { KeychainStore } from '../secrets/keychain.js';
 import { formatAge } from '../tray/age.js';
+import { addCheckCommand } from './check.js';
+import { addConfigTransferCommands } from './config-transfer.js';
 import { explainKeychainFailure } from './keychain-hint.js';
 import { addOAuthCommands } from './oauth.js';
 import { readSecret } from './read-secret.js';
@@ -255,6 +257,7 @@ export function buildProgram(): Command {
   });
 
   addOAuthCommands(program, { dataDirOption: dataDir, dataDirOf, withRelay });
+  addCheckCommand(program, readStatus);
 
   const config = program.command('config').description('read or change config.json (validated)');
   config.command('get').argument('[key]', 'dotted path such as smarthost.port').addOption(dataDir()).action(async (key, o) => {
@@ -281,6 +284,7 @@ export function buildProgram(): Command {
     }
     process.stdout.write(`${key} = ${JSON.stringify(getConfigValue(saved, key))}\n`);
   });
+  addConfigTransferCommands(config, { dataDirOption: dataDir, dataDirOf });
 
   return program;
 }

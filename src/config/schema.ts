@@ -125,6 +125,38 @@ export const alertsSchema = z.strictObject({
   stuckAfterMinutes: z.number().int().min(1).max(10_080).default(15),
 });
 
+/** "9464", "127.0.0.1:9464", "[::1]:9464" or "0.0.0.0:9464" -> host and port; null when it is none of these. */
+export function parseListenAddress(text: string): { host: string; port: number } | null {
+  const m = /^(?:(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):)?(\d{1,5})$/.exec(text.trim());
+  if (!m) return null;
+  const host = m[1] ?? m[2] ?? '127.0.0.1';
+  const port = Number(m[3]);
+  return net.isIP(host) && port >= 1 && port <= 65535 ? { host, port } : null;
+}
+
+export const metricsSchema = z.strictObject({
+  /**
+   * Where to serve Prometheus metrics (http://HOST:PORT/metrics); empty = off. A port alone listens
+   * on 127.0.0.1; writing an address (0.0.0.0:9464) is the admin's choice to let the network scrape.
+   */
+  listen: z.string().trim().refine((s) => s === '' || parseListenAddress(s) !== null, {
+    error: 'must be a port (9464) or an address and port (127.0.0.1:9464, [::1]:9464, 0.0.0.0:9464), or empty for off',
+  }).default(''),
+});
+
+const proxyUrl = z.string().trim().max(2000).refine((s) => s === '' || URL.parse(s)?.protocol === 'http:', {
+  error: 'must be an http:// proxy address such as http://proxy.contoso.com:8080 (or empty)',
+}).refine((s) => { const u = URL.parse(s); return !u?.username && !u?.password; }, {
+  error: 'must not hold a user name or password (config.json keeps no secrets); give an authenticating proxy in the HTTPS_PROXY environment variable instead',
+});
+
+export const networkSchema = z.strictObject({
+  /** Proxy for the OAuth2 HTTPS requests; empty = HTTPS_PROXY from the environment (or none). */
+  proxy: proxyUrl.default(''),
+  /** Hosts reached without the proxy, like NO_PROXY: "localhost,.contoso.com"; added to NO_PROXY. */
+  noProxy: z.string().trim().max(2000).default(''),
+});
+
 export const configSchema = z.strictObject({
   version: z.literal(CONFIG_VERSION).default(CONFIG_VERSION),
   listen: listenSchema.prefault({}),
@@ -132,6 +164,8 @@ export const configSchema = z.strictObject({
   smarthost: smarthostSchema.prefault({}),
   rewrite: rewriteSchema.prefault({}),
   alerts: alertsSchema.prefault({}),
+  metrics: metricsSchema.prefault({}),
+  network: networkSchema.prefault({}),
 }).superRefine((c, ctx) => {
   for (const issue of openRelayRanges(c.listen)) ctx.addIssue({ code: 'custom', ...issue });
   if (c.smarthost.auth.method === 'password' && c.smarthost.auth.username === '') {

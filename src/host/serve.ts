@@ -1,7 +1,8 @@
 // One relay process, however it is started: `smtp-relay run` (a console, a service manager) and the tray
 // app's utility process both run exactly this. It starts the relay, serves the control channel and
-// publishes the public status; stop() is the graceful shutdown every host calls.
+// publishes the public status, and reports to monitoring; stop() is the graceful shutdown every host calls.
 import { serveControl } from '../control/server.js';
+import { attachMonitoring } from '../monitor/attach.js';
 import { RelayService } from '../relay.js';
 import { KeychainStore } from '../secrets/keychain.js';
 
@@ -24,9 +25,11 @@ export async function serveRelay(dataDir: string, opts: { logToStdout?: boolean 
     await relay.stop();
     throw e;
   }
+  // State changes to the Event Log / journal, and the metrics endpoint when configured.
+  const monitoring = await attachMonitoring(relay);
   let stopping: Promise<void> | null = null;
   return {
     listening: `${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`,
-    stop: () => (stopping ??= control.close().then(() => relay.stop())),
+    stop: () => (stopping ??= monitoring.close().then(() => control.close()).then(() => relay.stop())),
   };
 }

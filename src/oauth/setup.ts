@@ -8,6 +8,7 @@ import type { CredentialStore } from '../secrets/credential-store.js';
 import { deleteLongSecret, getLongSecret, setLongSecret } from '../secrets/long-secret.js';
 import { resolveSmarthostPassword, smarthostAccount } from '../secrets/smarthost-password.js';
 import { loginWithBrowser } from './browser-login.js';
+import { useNetworkSettings } from './https.js';
 import { oauthChecklist } from './checklist.js';
 import { credentialKind, describeStoredSecret, neededSecrets, serializeStoredSecret, storedSecretAccount } from './stored-secrets.js';
 import { oauthEndpoints } from './token-source.js';
@@ -64,6 +65,7 @@ export async function signInWithBrowser(config: Config, store: CredentialStore, 
   const clientSecret = (await resolveSmarthostPassword(config, store, env))?.password;
   if (!clientSecret) throw new RelayError('invalid', `store the OAuth client secret first (smtp-relay password set; account ${smarthostAccount(config)})`);
   const ep = oauthEndpoints(config);
+  useNetworkSettings(config.network);
   const { refreshToken } = await loginWithBrowser({
     provider: ep.provider, authorizationEndpoint: ep.authorizationEndpoint, tokenEndpoint: ep.tokenEndpoint, scope: ep.scope,
     clientId: config.smarthost.auth.clientId, clientSecret, loginHint: config.smarthost.auth.username,

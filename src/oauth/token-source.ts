@@ -8,6 +8,7 @@ import type { CredentialStore } from '../secrets/credential-store.js';
 import { getLongSecret } from '../secrets/long-secret.js';
 import { resolveSmarthostPassword, smarthostAccount } from '../secrets/smarthost-password.js';
 import { GMAIL_SCOPE, GOOGLE_AUTHORIZATION_ENDPOINT, GOOGLE_TOKEN_ENDPOINT, refreshTokenGrant, serviceAccountGrant } from './google.js';
+import { useNetworkSettings } from './https.js';
 import { clientCredentialsGrant, defaultMicrosoftTokenEndpoint, EXCHANGE_SCOPE } from './microsoft.js';
 import { credentialKind, neededSecrets, readCertificateBundle, storedSecretAccount, type ServiceAccountKey, type StoredSecretKind } from './stored-secrets.js';
 import { TokenCache, type AccessToken, type AccessTokenSource, type Provider } from './token.js';
@@ -89,6 +90,7 @@ export class OAuthTokens {
    * a stored secret cannot be used.
    */
   async sourceFor(config: Config): Promise<{ source: AccessTokenSource; secrets: string[] } | { missing: string }> {
+    useNetworkSettings(config.network);
     const loaded = await loadSecrets(config, this.store, this.env);
     if ('missing' in loaded) return loaded;
     const secrets = [loaded.clientSecret, loaded.stored].filter((s): s is string => s !== null);

@@ -188,8 +188,10 @@ export class Receiver {
       }
       const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
       const to = session.envelope.rcptTo.map((r) => r.address);
+      const dataEnd = Date.now();
       const id = await ingest.commit({ from, to, client: { ip: session.remoteAddress, helo: session.hostNameAppearsAs || '' }, subject: result.subject });
-      this.opts.log.info(`id=${id} from=<${from}> size=${stream.byteLength} nrcpt=${to.length} client=[${session.remoteAddress}] status=queued`);
+      // commit= is the time from the final dot to the 250 (the durable write): the accept latency.
+      this.opts.log.info(`id=${id} from=<${from}> size=${stream.byteLength} nrcpt=${to.length} client=[${session.remoteAddress}] commit=${((Date.now() - dataEnd) / 1000).toFixed(3)} status=queued`);
       cb(null, `2.0.0 Ok: queued as ${id}`);
       this.opts.onQueued?.(id);
     } catch (e) {
