@@ -11,6 +11,7 @@ import { KeychainStore } from '../secrets/keychain.js';
 import { formatAge } from '../tray/age.js';
 import { addOAuthCommands } from './oauth.js';
 import { readSecret } from './read-secret.js';
+import { addServiceCommands } from './service.js';
 
 type Api = Omit<RemoteRelay, 'close' | 'onStatus'>;
 
@@ -214,6 +215,7 @@ export function buildProgram(): Command {
   });
 
   addOAuthCommands(program, { dataDirOption: dataDir, dataDirOf, withRelay });
+  addServiceCommands(program);
 
   const config = program.command('config').description('read or change config.json (validated)');
   config.command('get').argument('[key]', 'dotted path such as smarthost.port').addOption(dataDir()).action(async (key, o) => {
