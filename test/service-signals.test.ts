@@ -93,7 +93,7 @@ describe('SIGTERM to the process a service manager started', () => {
     child.stdout?.setEncoding('utf8').on('data', (d: string) => { out += d; });
     child.stderr?.setEncoding('utf8').on('data', (d: string) => { out += d; });
     await waitFor(() => out.includes(`listening on 127.0.0.1:${port}`), 60_000, `the relay to listen (output: ${out})`);
-    const [relay] = await waitFor(() => { const p = relayPids(dataDir); return p.length === 1 && p; }, 10_000, 'the relay process');
+    const relay = await waitFor(() => { const p = relayPids(dataDir); return p.length === 1 ? p[0] : undefined; }, 10_000, 'the relay process');
     leftovers.push(relay);
 
     process.kill(child.pid as number, 'SIGTERM');
