@@ -49,20 +49,30 @@ export function describe(s: Step): string {
 export async function runPlan(steps: Step[], say: (line: string) => void): Promise<void> {
   for (const s of steps) {
     say(describe(s));
-    switch (s.kind) {
-      case 'mkdir': await fs.mkdir(s.path, { recursive: true }); break;
-      case 'write':
-        await fs.mkdir(path.dirname(s.path), { recursive: true });
-        await fs.writeFile(s.path, s.text, { mode: 0o644 });
-        break;
-      case 'copy': await fs.copyFile(s.from, s.to); break;
-      case 'remove': await fs.rm(s.path, { force: true }); break;
-      case 'skip': break;
-      case 'run': {
-        const r = await runCommand(s.command);
-        if (r.code !== 0 && !s.ok?.includes(r.code)) {
-          throw new Error(`${describe(s)} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
-        }
+    try {
+      await runStep(s);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') throw new Error(`${describe(s)}: permission denied: run this as root (sudo) or from an elevated (administrator) prompt`, { cause: e });
+      throw e;
+    }
+  }
+}
+
+async function runStep(s: Step): Promise<void> {
+  switch (s.kind) {
+    case 'mkdir': await fs.mkdir(s.path, { recursive: true }); break;
+    case 'write':
+      await fs.mkdir(path.dirname(s.path), { recursive: true });
+      await fs.writeFile(s.path, s.text, { mode: 0o644 });
+      break;
+    case 'copy': await fs.copyFile(s.from, s.to); break;
+    case 'remove': await fs.rm(s.path, { force: true }); break;
+    case 'skip': break;
+    case 'run': {
+      const r = await runCommand(s.command);
+      if (r.code !== 0 && !s.ok?.includes(r.code)) {
+        throw new Error(`${describe(s)} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
       }
     }
   }
