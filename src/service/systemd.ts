@@ -38,7 +38,6 @@ ExecStart=${exec}
 # The data directory: /var/lib/smtp-relay, 0711 (others may reach control/status.json, not list).
 StateDirectory=smtp-relay
 StateDirectoryMode=0711
-UMask=0077
 # \`run\` stops gracefully on SIGTERM: no new mail, deliveries in flight get 10 s, the spool closes.
 KillSignal=SIGTERM
 TimeoutStopSec=30
