@@ -4,8 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { runCommand, runPlan } from './plan.js';
 import {
-  hiddenByProtectHome, isActiveCommand, linuxInstallPlan, linuxUninstallPlan, startCommand, stopCommand,
-  systemdUnit, UNIT_NAME,
+  hiddenByProtectHome, isActiveCommand, linuxInstallPlan, linuxUninstallPlan, startCommand, stopCommand, UNIT_NAME,
 } from './systemd.js';
 import type { ServiceHost } from './host.js';
 
@@ -46,8 +45,7 @@ export function linuxHost(o: { unitDir: string; user: string; node: string; bin:
     },
     async status() {
       if (!fs.existsSync(unitFile)) return { running: false, text: `${UNIT_NAME}: not installed (no ${unitFile})` };
-      const ours = fs.readFileSync(unitFile, 'utf8') === systemdUnit(o) ? '' : ' (edited since, or written for another install)';
-      const installed = `${UNIT_NAME}: installed (${unitFile}${ours})`;
+      const installed = `${UNIT_NAME}: installed (${unitFile})`;
       if (!systemdRunning()) return { running: false, text: `${installed}, state unknown: systemd is not running on this machine` };
       const r = await runCommand(isActiveCommand());
       const state = r.stdout.trim() || 'unknown';

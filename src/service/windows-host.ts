@@ -10,7 +10,7 @@ import type { ServiceHost } from './host.js';
 export function windowsHost(l: WindowsLayout): ServiceHost {
   return {
     async install(start, say) {
-      for (const [what, file] of [['Node for Windows', l.node], ['the relay', l.bin], ['WinSW', l.winsw]] as const) {
+      for (const [what, file] of [['Node for Windows', l.node], ['the relay', l.bin], ['WinSW', l.winsw], ['WinSW\'s .NET runtime file', `${l.winsw}.config`]] as const) {
         if (!fs.existsSync(file)) throw new Error(`${what} is not at ${file}: install the service from the per-machine installation of SMTP Relay Tray (its resources\\relay folder), or give WinSW with --winsw PATH`);
       }
       await runPlan(windowsInstallPlan(l, { start }), say);
