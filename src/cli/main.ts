@@ -19,6 +19,7 @@ import { addConfigTransferCommands } from './config-transfer.js';
 import { explainKeychainFailure } from './keychain-hint.js';
 import { addOAuthCommands } from './oauth.js';
 import { readSecret } from './read-secret.js';
+import { addServiceCommands } from './service.js';
 
 type Api = Omit<RemoteRelay, 'close' | 'onStatus' | 'onTestStep' | 'onClose'>;
 
@@ -258,6 +259,7 @@ export function buildProgram(): Command {
 
   addOAuthCommands(program, { dataDirOption: dataDir, dataDirOf, withRelay });
   addCheckCommand(program, readStatus);
+  addServiceCommands(program);
 
   const config = program.command('config').description('read or change config.json (validated)');
   config.command('get').argument('[key]', 'dotted path such as smarthost.port').addOption(dataDir()).action(async (key, o) => {
