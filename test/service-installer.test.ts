@@ -15,6 +15,7 @@ OutFile "${out}"
 RequestExecutionLevel admin
 !include LogicLib.nsh
 ; What electron-builder's templates define before they insert the custom macros.
+!define PRODUCT_NAME "SMTP Relay Tray"
 Var installMode
 !macro _isUpdated _a _b _t _f
   StrCmp "$R9" "--updated" \`\${_t}\` \`\${_f}\`
@@ -62,10 +63,12 @@ it('build/installer.nsh compiles into an installer and uninstaller with no warni
   expect(r.code, r.out).toBe(0);
   expect((await fsp.stat(r.exe)).size).toBeGreaterThan(10_000);
   // The service's block is there and hooked into both macros electron-builder inserts.
-  expect(nsh).toMatch(/!macro customInstall\s+!insertmacro relayServiceInstall/);
+  // One customInstall: the event source and the imported configuration before the service first starts.
+  expect(nsh).toMatch(/!macro customInstall\s+!insertmacro smtpRelayRegisterEventSource\s+!insertmacro smtpRelayImportConfig\s+!insertmacro relayServiceInstall\s+!macroend/);
   expect(nsh).toMatch(/!macro customUnInstall[\s\S]*!insertmacro relayServiceUnInstall[\s\S]*?!macroend/);
 
   // The same harness rejects a broken block (so a pass means something).
-  const broken = await compile(nsh.replace('${endIf}\n!macroend\n\n!macro customInstall', '!macroend\n\n!macro customInstall'));
+  const broken = await compile(nsh.replace('  ${endIf}\n!macroend\n\n; One customInstall', '!macroend\n\n; One customInstall'));
+  expect(broken.out).not.toBe(r.out);
   expect(broken.code).not.toBe(0);
 }, 60_000);
