@@ -21,7 +21,7 @@ import { testConnection as runConnectionTest, type TestCredentials } from './dia
 import { type Blocked, type DeliveryTransport, QueueManager, type QueueSettings } from './deliver/queue-manager.js';
 import { MxTransport } from './deliver/mx.js';
 import { SmarthostTransport } from './deliver/smarthost.js';
-import { MailLog } from './log/mail-log.js';
+import { MailLog, printable } from './log/mail-log.js';
 import { oauthAdviceFor } from './oauth/advice.js';
 import { openSystemBrowser } from './oauth/open-browser.js';
 import { deleteOAuthSecret, oauthStatus, signInWithBrowser, storeOAuthSecret } from './oauth/setup.js';
@@ -135,7 +135,7 @@ export class RelayService implements RelayApi {
       state: this.state(),
       sending: this.qm?.sending ?? 0,
       oldestQueuedSeconds: age === null ? null : Math.floor(age / 1000),
-      lastError: this.qm?.lastError ?? null,
+      lastError: this.qm?.lastError ? printable(this.qm.lastError) : null,
       // A token failure reads like a refused password to the general catalogue: OAuth2 advice first.
       advice: oauthAdviceFor(this.qm?.lastError, this.config.smarthost.auth.method) ?? adviceFor(this.qm?.lastError),
       lastDelivery: this.qm?.lastDelivery ?? null,
@@ -143,17 +143,23 @@ export class RelayService implements RelayApi {
     };
   }
 
+  /** Oldest first (by arrival), whatever directory or due time a message is filed under. */
   async listQueue(page: { offset?: number; limit?: number } = {}): Promise<{ items: QueueItem[]; total: number }> {
     const spool = this.requireSpool();
     const offset = page.offset ?? 0;
     const limit = page.limit ?? 100;
-    const items: QueueItem[] = [];
-    let index = 0;
+    // Only the names of the offset + limit oldest are kept while the names stream past (ids sort by arrival).
+    const keep = offset + limit;
+    const byAge = (a: Entry, b: Entry) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    let oldest: Entry[] = [];
     for await (const e of spool.entries()) {
-      if (index++ < offset) continue;
+      oldest.push(e);
+      if (oldest.length >= 2 * keep + 64) oldest = oldest.sort(byAge).slice(0, keep);
+    }
+    const items: QueueItem[] = [];
+    for (const e of oldest.sort(byAge).slice(offset, keep)) {
       const state = await spool.load(e);
       if (state) items.push(toItem(e, state));
-      if (items.length >= limit) break;
     }
     const s = spool.stats();
     return { items, total: s.queued + s.failed };
