@@ -13,7 +13,7 @@ import { RelayError } from './api/contract.js';
 import { parseDuration, parseSchedule } from './config/duration.js';
 import { ConfigError, parseConfig, type Config, type ConfigInput } from './config/schema.js';
 import { loadConfig, saveConfig } from './config/store.js';
-import { buildDsn, type DsnKind } from './deliver/dsn.js';
+import { buildDsn, mayReport, type DsnKind } from './deliver/dsn.js';
 import { adviceFor } from './diagnose/advice.js';
 import { senderRewriter } from './rewrite/senders.js';
 import { createResolver, resolveRoute, RouteError } from './deliver/mx-resolve.js';
@@ -32,7 +32,7 @@ import { Receiver } from './receive/server.js';
 import type { CredentialStore } from './secrets/credential-store.js';
 import { resolveSmarthostPassword, smarthostAccount } from './secrets/smarthost-password.js';
 import { rfc5322Date } from './receive/headers.js';
-import { Spool, type Entry } from './spool/spool.js';
+import { Spool, type CorruptEntry, type Entry } from './spool/spool.js';
 import type { MessageState, RecipientState } from './spool/state.js';
 
 export interface RelayServiceOptions {
@@ -77,6 +77,8 @@ export class RelayService implements RelayApi {
     this.config = await loadConfig(this.opts.dataDir);
     this.log = new MailLog({ dir: path.join(this.opts.dataDir, 'logs'), stdout: this.opts.logToStdout });
     this.spool = await Spool.open(path.join(this.opts.dataDir, 'spool'));
+    this.spool.onCorrupt = (c) => this.corrupted(c);
+    await this.spool.reportRecovered();
   }
 
   /** open() plus the SMTP listener and delivery. Rejects with a plain explanation if the port is taken. */
@@ -480,11 +482,29 @@ export class RelayService implements RelayApi {
     return got.source;
   }
 
+  /**
+   * An entry could not be read and goes to corrupt/: an error line, and a bounce for its waiting
+   * recipients when the envelope is still readable (the content is not sent: it may be cut short).
+   */
+  private async corrupted(c: CorruptEntry): Promise<void> {
+    this.log.error(`id=${c.id ?? 'unknown'} moved to corrupt/: ${c.reason}`);
+    this.statusChanged();
+    const state = c.state;
+    if (!state || !mayReport(state)) return;
+    const waiting = state.rcpts.filter((r) => r.st === 'q' || r.st === 'd');
+    for (const r of waiting) {
+      r.st = 'f';
+      r.esc = '5.3.0';
+      r.resp = `5.3.0 the message was damaged in the relay's queue and was not sent (${c.reason}); the administrator finds it in corrupt/`.slice(0, 512);
+    }
+    if (waiting.length) await this.report('failed', state, waiting, c.headers);
+  }
+
   /** Queues a delivery status notification to the sender of `state`, through the same spool. */
-  private async report(kind: DsnKind, state: MessageState, recipients: RecipientState[]): Promise<void> {
+  private async report(kind: DsnKind, state: MessageState, recipients: RecipientState[], headers?: string): Promise<void> {
     const spool = this.requireSpool();
     const hostname = this.opts.hostname || os.hostname();
-    const text = buildDsn({ kind, hostname, state, recipients, headers: await spool.readHeaders(state.id) });
+    const text = buildDsn({ kind, hostname, state, recipients, headers: headers ?? await spool.readHeaders(state.id) });
     const ingest = await spool.beginIngest();
     try {
       await ingest.write(Buffer.from(text));

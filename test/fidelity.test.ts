@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HeaderSection } from '../src/receive/headers.js';
 import { RawSmtp } from './support/raw-smtp.js';
-import { startRelay, waitFor, type TestRelay } from './support/relay.js';
+import { startRelay, tempDataDir, waitFor, type TestRelay } from './support/relay.js';
 import { startUpstream, type Upstream, type UpstreamOptions } from './support/upstream.js';
 
 let relay: TestRelay | null = null;
@@ -98,6 +98,46 @@ describe('2. a client that leaves mid-DATA', () => {
     const log = await waitFor(async () => /lost connection after DATA/.test(await logOf(relay!)) && logOf(relay!), 5000, 'the log line');
     expect(log).toMatch(/ info lost connection after DATA from \[127\.0\.0\.1\]/);
     expect(log).not.toMatch(/ error /);
+  });
+});
+
+describe('5. damaged queue entries', () => {
+  it('content cut short or gone: an error line, counted as corrupt, a bounce to the sender; a torn state file: an error line', async () => {
+    const dataDir = await tempDataDir();
+    upstream = await startUpstream({ starttls: 'disabled' });
+    const config = { delivery: { retrySchedule: '1s' }, smarthost: { host: '127.0.0.1', port: upstream.port, security: 'none' as const } };
+    relay = await startRelay(config, { dataDir });
+    await relay.relay.pause();
+    const ids: string[] = [];
+    for (const from of ['app@x.test', 'other@x.test', 'third@x.test']) {
+      const c = await connect(relay.port);
+      await c.envelope(from, ['b@y.test']);
+      await c.command('DATA');
+      ids.push((await c.command(`Subject: report from ${from}\r\n\r\n${'line\r\n'.repeat(100)}.`)).split(' ').at(-1) as string);
+    }
+    await relay.stop();
+    const spool = path.join(dataDir, 'spool');
+    const content = path.join(spool, 'msg', `${ids[0]}.eml`);
+    const cut = (await fs.stat(content)).size - 300;
+    await fs.truncate(content, cut); // a disk that lied about fsync: the headers survive, the body is cut
+    const bucket = (await fs.readdir(path.join(spool, 'q')))[0] as string;
+    const torn = (await fs.readdir(path.join(spool, 'q', bucket))).find((n) => n.includes(ids[1] as string)) as string;
+    await fs.writeFile(path.join(spool, 'q', bucket, torn), '{"v":1,"id":');
+    await fs.rm(path.join(spool, 'msg', `${ids[2]}.eml`)); // found by the recovery at start-up
+    relay = await startRelay(config, { dataDir });
+    const status = await waitFor(async () => { const s = await relay!.relay.getStatus(); return s.corrupt === 3 && s.queued === 0 ? s : null; }, 10_000, 'all three moved aside, the bounces sent');
+    expect(status.failed).toBe(0);
+    const log = await logOf(relay);
+    expect(log).toMatch(new RegExp(`error id=${ids[0]} moved to corrupt/: the message content \\(msg/${ids[0]}\\.eml\\) is ${cut} bytes`));
+    expect(log).toMatch(new RegExp(`error id=${ids[1]} moved to corrupt/: state file is not valid JSON`));
+    expect(log).toMatch(new RegExp(`error id=${ids[2]} moved to corrupt/: the message content \\(msg/${ids[2]}\\.eml\\) is missing`));
+    const bounces = await waitFor(() => (upstream!.messages.length === 2 ? upstream!.messages : null), 10_000, 'the bounces');
+    expect(bounces.map((b) => b.to[0]).sort()).toEqual(['app@x.test', 'third@x.test']);
+    const bounce = bounces.find((b) => b.to[0] === 'app@x.test');
+    expect(bounce?.from).toBe('');
+    expect(bounce!.raw.toString()).toMatch(/Status: 5\.3\.0[\s\S]*damaged in the relay's queue[\s\S]*Subject: report from app@x\.test/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(upstream.messages).toHaveLength(2); // nothing for the torn one: its sender is unknown
   });
 });
 

@@ -10,7 +10,7 @@ import {
   bucketOf, bucketStart, failedName, idTime, isBucket, newId, parseFailedName, parseQueueName, queueName,
   type QueueName,
 } from './names.js';
-import { recoverSpool, type SpoolCounts } from './recover.js';
+import { recoverSpool, type MovedAside, type SpoolCounts } from './recover.js';
 import {
   attemptsOf, isTerminal, nextDue, parseState, serializeState, STATE_VERSION, type MessageState,
 } from './state.js';
@@ -37,6 +37,15 @@ export type QueueEntry = {
 
 export function entryPath(e: Entry): string {
   return path.join(e.dir, e.name);
+}
+
+/** An entry moved to corrupt/: the envelope when it could still be read (for a bounce), and why. */
+export interface CorruptEntry {
+  id: string | null;
+  reason: string;
+  state: MessageState | null;
+  /** The header section of what is left of the content ('' when there is none). */
+  headers: string;
 }
 
 export interface NewMessage {
@@ -129,13 +138,18 @@ export class Spool {
   private knownBuckets = new Set<string>();
   /** Told about every newly committed message (the queue manager delivers new mail first-come). */
   onCommitted: ((e: QueueEntry) => void) | null = null;
+  /** Told about every entry moved to corrupt/, before it is moved (so a bounce is queued first). */
+  onCorrupt: ((c: CorruptEntry) => Promise<void>) | null = null;
+  /** What start-up recovery moved aside, until reportRecovered() hands it to onCorrupt. */
+  private recovered: MovedAside[];
 
   private constructor(
-    root: string, counts: SpoolCounts & { oldest: string | null }, private readonly unlock: () => Promise<void>,
+    root: string, counts: SpoolCounts & { oldest: string | null; moved: MovedAside[] }, private readonly unlock: () => Promise<void>,
     private readonly openFile: OpenFile = fs.open,
   ) {
     this.paths = spoolPaths(root);
-    const { oldest, ...rest } = counts;
+    const { oldest, moved, ...rest } = counts;
+    this.recovered = moved;
     this.counts = rest;
     this.oldest = oldest;
   }
@@ -232,7 +246,7 @@ export class Spool {
     // A content file cut short (a disk that lied about fsync, a damaged copy) must never go out half.
     const damage = await contentDamage(this.contentPath(state.id), state.size);
     if (damage) {
-      await this.moveToCorrupt(e, damage);
+      await this.moveToCorrupt(e, damage, state);
       return null;
     }
     return state;
@@ -405,7 +419,18 @@ export class Spool {
     if (this.oldest === e.id) this.oldest = null;
   }
 
-  private async moveToCorrupt(e: Entry, reason: string): Promise<void> {
+  /** Tells onCorrupt about the entries start-up recovery moved aside (the envelope read back from corrupt/). */
+  async reportRecovered(): Promise<void> {
+    for (const m of this.recovered.splice(0)) {
+      let state: MessageState | null = null;
+      if (m.id) state = await fs.readFile(path.join(this.paths.corrupt, m.name), 'utf8').then(parseState).catch(() => null);
+      await this.onCorrupt?.({ id: m.id, reason: m.reason, state, headers: '' });
+    }
+  }
+
+  private async moveToCorrupt(e: Entry, reason: string, state: MessageState | null = null): Promise<void> {
+    const headers = state ? await this.readHeaders(state.id).catch(() => '') : '';
+    await this.onCorrupt?.({ id: e.id, reason, state, headers });
     await moveToCorrupt(this.paths, entryPath(e), e.id, reason);
     this.forget(e);
     this.counts.corrupt++;
