@@ -35,6 +35,9 @@ import { rfc5322Date } from './receive/headers.js';
 import { Spool, type CorruptEntry, type Entry } from './spool/spool.js';
 import type { MessageState, RecipientState } from './spool/state.js';
 
+/** A delivery kept waiting this long by its server shows in status as `stalled`. */
+const STALLED_AFTER = 60_000;
+
 export interface RelayServiceOptions {
   /** The data directory: config.json, spool/, logs/. */
   dataDir: string;
@@ -48,6 +51,8 @@ export interface RelayServiceOptions {
   makeTransport?: (config: Config, password: string | null) => DeliveryTransport;
   /** Direct MX delivery (tests only): DNS servers instead of the system's, the port dialled instead of 25. */
   mx?: { dnsServers?: string[]; port?: number };
+  /** Tests only: how long a delivery waits before status shows it as stalled (default a minute). */
+  stalledAfterMs?: number;
   /** Opens the OAuth2 sign-in page (oauthLogin); the system browser if unset (Electron: shell.openExternal). */
   openBrowser?: (url: string) => Promise<void>;
 }
@@ -142,6 +147,7 @@ export class RelayService implements RelayApi {
       advice: oauthAdviceFor(this.qm?.lastError, this.config.smarthost.auth.method) ?? adviceFor(this.qm?.lastError),
       lastDelivery: this.qm?.lastDelivery ?? null,
       listening: this.listening,
+      stalled: this.qm?.stalled(this.opts.stalledAfterMs ?? STALLED_AFTER) ?? null,
     };
   }
 
@@ -586,7 +592,7 @@ function queueSettings(c: Config): QueueSettings {
 export function stoppedStatus(): RelayStatus {
   return {
     state: 'stopped', queued: 0, deferred: 0, failed: 0, corrupt: 0, sending: 0, oldestQueuedSeconds: null,
-    lastError: null, advice: null, lastDelivery: null, listening: null,
+    lastError: null, advice: null, lastDelivery: null, listening: null, stalled: null,
   };
 }
 

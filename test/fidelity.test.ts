@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SmarthostTransport } from '../src/deliver/smarthost.js';
 import { HeaderSection } from '../src/receive/headers.js';
 import { RawSmtp } from './support/raw-smtp.js';
 import { startRelay, tempDataDir, waitFor, type TestRelay } from './support/relay.js';
@@ -98,6 +99,31 @@ describe('2. a client that leaves mid-DATA', () => {
     const log = await waitFor(async () => /lost connection after DATA/.test(await logOf(relay!)) && logOf(relay!), 5000, 'the log line');
     expect(log).toMatch(/ info lost connection after DATA from \[127\.0\.0\.1\]/);
     expect(log).not.toMatch(/ error /);
+  });
+});
+
+describe('3. a silent upstream', () => {
+  it('shows in status as stalled, with where and in which phase, and is cut off at that phase\'s limit', async () => {
+    upstream = await startUpstream({ starttls: 'disabled', dataReplyDelayMs: 8000 });
+    relay = await startRelay(
+      { delivery: { retrySchedule: '1m' }, smarthost: { host: '127.0.0.1', port: upstream.port, security: 'none' } },
+      { makeTransport: (c, p) => new SmarthostTransport(c, p, { phases: { 'end-of-data': 3000 } }), stalledAfterMs: 500 },
+    );
+    const c = await connect(relay.port);
+    await c.envelope('a@x.test', ['b@y.test']);
+    await c.command('DATA');
+    expect(await c.command('Subject: x\r\n\r\nbody\r\n.')).toMatch(/^250 /);
+    const started = Date.now();
+    const stalled = await waitFor(async () => (await relay!.relay.getStatus()).stalled, 5000, 'a stalled delivery');
+    expect(stalled).toMatchObject({ destination: `127.0.0.1:${upstream.port}`, phase: 'end-of-data' });
+    expect(stalled.message).toMatch(new RegExp(`^127\\.0\\.0\\.1:${upstream.port} has not answered for \\d+ s after the end of data$`));
+    // Cut at the 3 s limit, long before the upstream's 8 s: deferred as "may have been delivered".
+    const status = await waitFor(async () => { const s = await relay!.relay.getStatus(); return s.deferred === 1 && s.sending === 0 ? s : null; }, 6000, 'the attempt ended');
+    expect(Date.now() - started).toBeLessThan(7000);
+    expect(status.stalled).toBeNull();
+    const [item] = (await relay.relay.listQueue()).items;
+    expect(item?.recipients[0]?.lastReply).toMatch(/timed out: 127\.0\.0\.1:\d+ has not answered for \d+ s after the end of data \(limit 3 s, RFC 5321 §4\.5\.3\.2\)/);
+    expect(await logOf(relay)).toMatch(/lost after the end of data: message may be sent more than once/);
   });
 });
 

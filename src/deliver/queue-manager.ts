@@ -5,6 +5,7 @@ import { formatDuration, formatSeconds } from '../config/duration.js';
 import type { MailLog } from '../log/mail-log.js';
 import type { Entry, QueueEntry, Spool } from '../spool/spool.js';
 import type { MessageState, RecipientState } from '../spool/state.js';
+import { waitingText, type Waiting } from './conversation.js';
 import type { AttemptOutcome } from './outcome.js';
 import { retryDelay } from './retry.js';
 import type { SenderRewriter } from '../rewrite/senders.js';
@@ -16,6 +17,8 @@ export interface DeliveryTransport {
   verify(): Promise<void>;
   /** Lets deliveries in flight finish, unless `force`: then they end now (as deferred). */
   close(force?: boolean): void | Promise<void>;
+  /** Deliveries in progress: where each waits for the server, and since when. */
+  waiting?(): Waiting[];
 }
 
 /** Why delivery is not running, when it is not: shown as the relay's state and last error. */
@@ -56,6 +59,15 @@ export interface LastDelivery {
   status: 'sent' | 'deferred' | 'bounced';
   at: number;
   reply: string;
+}
+
+/** RelayStatus.stalled: a delivery waiting for its server longer than a minute. */
+export interface Stalled {
+  destination: string;
+  phase: Waiting['phase'];
+  sinceSeconds: number;
+  /** "smtp.x:587 has not answered for 4 min after the end of data" */
+  message: string;
 }
 
 /** Settings a config change can replace while the relay runs. */
@@ -185,6 +197,14 @@ export class QueueManager {
     await this.dropTransport(true);
     await Promise.race([inflight, sleep(5000)]);
     await this.running;
+  }
+
+  /** The delivery the server has kept waiting longest, if that is more than `afterMs`; else null. */
+  stalled(afterMs: number, now = Date.now()): Stalled | null {
+    const all = [this.transport, ...this.retired].flatMap((t) => t?.waiting?.() ?? []);
+    const longest = all.reduce<Waiting | null>((a, w) => (a === null || w.since < a.since ? w : a), null);
+    if (!longest || now - longest.since <= afterMs) return null;
+    return { destination: longest.destination, phase: longest.phase, sinceSeconds: Math.floor((now - longest.since) / 1000), message: waitingText(longest, now) };
   }
 
   /** True while a message is being delivered (its state must not be changed from outside). */
