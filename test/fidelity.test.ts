@@ -127,6 +127,71 @@ describe('3. a silent upstream', () => {
   });
 });
 
+describe('4. 8BITMIME and SMTPUTF8', () => {
+  const body = 'Subject: Grüße\r\n\r\nÜmlaute, 日本語\r\n';
+
+  async function sendUtf8(port: number, from: string, to: string, params: string): Promise<string> {
+    const c = await connect(port);
+    const replies = await c.envelope(from, [to], params);
+    expect(replies.slice(2)).toEqual([expect.stringMatching(/^250/), expect.stringMatching(/^250/)]);
+    await c.command('DATA');
+    return c.command(`${body}.`);
+  }
+
+  it('are passed upstream with the message, which arrives intact', async () => {
+    const { relay, upstream } = await relayTo();
+    expect(await sendUtf8(relay.port, 'jörg@x.test', 'zoë@y.test', ' BODY=8BITMIME SMTPUTF8')).toMatch(/^250 /);
+    const [m] = await waitFor(() => (upstream.messages.length === 1 ? upstream.messages : null), 10_000, 'delivery');
+    expect(m!.to).toEqual(['zoë@y.test']);
+    expect(m!.raw.toString('utf8')).toMatch(/\r\nSubject: Grüße\r\n(?:[A-Za-z-]+: [^\r\n]+\r\n)*\r\nÜmlaute, 日本語\r\n$/);
+    const mail = upstream.commands.find((l) => l.startsWith('MAIL FROM'));
+    expect(mail).toMatch(/^MAIL FROM:<jörg@x\.test> .*/);
+    expect(mail?.split(' ').slice(2).sort()).toEqual(expect.arrayContaining(['BODY=8BITMIME', 'SMTPUTF8']));
+  });
+
+  it('8-bit content without BODY=8BITMIME still goes with BODY=8BITMIME', async () => {
+    const { relay, upstream } = await relayTo();
+    expect(await sendUtf8(relay.port, 'app@x.test', 'ops@y.test', '')).toMatch(/^250 /);
+    await waitFor(() => upstream.messages.length === 1, 10_000, 'delivery');
+    expect(upstream.commands.find((l) => l.startsWith('MAIL FROM'))).toMatch(/ BODY=8BITMIME/);
+  });
+
+  it('an upstream without them: a UTF-8 address is never offered to it (5.6.7), 8-bit content is returned (5.6.3)', async () => {
+    const { relay, upstream } = await relayTo({ hide: ['8BITMIME', 'SMTPUTF8'] });
+    await sendUtf8(relay.port, '', 'zoë@y.test', ' SMTPUTF8');
+    await sendUtf8(relay.port, '', 'ops@y.test', ' BODY=8BITMIME');
+    const items = await waitFor(async () => { const q = await relay.relay.listQueue(); return q.items.length === 2 && q.items.every((i) => i.status === 'failed') ? q.items : null; }, 10_000, 'both failed');
+    expect(items[0]?.recipients[0]?.lastReply).toMatch(/^5\.6\.7 SMTPUTF8 is required for <zoë@y\.test>, but was not offered by host 127\.0\.0\.1/);
+    expect(items[1]?.recipients[0]?.lastReply).toMatch(/^5\.6\.3 the message has 8-bit content, but host .* does not offer 8BITMIME/);
+    expect(upstream.messages).toEqual([]);
+    expect(upstream.commands.filter((l) => /^(MAIL|RCPT)/.test(l))).toEqual([]);
+  });
+
+  it('a queue written before the flags existed (spool format 1, state v1) is read and delivered', async () => {
+    const dataDir = await tempDataDir();
+    upstream = await startUpstream({ starttls: 'disabled' });
+    const config = { delivery: { retrySchedule: '1s' }, smarthost: { host: '127.0.0.1', port: upstream.port, security: 'none' as const } };
+    relay = await startRelay(config, { dataDir });
+    await relay.relay.pause();
+    expect(await sendUtf8(relay.port, 'app@x.test', 'ops@y.test', ' BODY=8BITMIME')).toMatch(/^250 /);
+    await relay.stop();
+    // What the previous release wrote: format 1, and state files without the new fields.
+    const spool = path.join(dataDir, 'spool');
+    await fs.writeFile(path.join(spool, 'format.json'), '{"format":1}\n');
+    const bucket = (await fs.readdir(path.join(spool, 'q')))[0] as string;
+    const [name] = await fs.readdir(path.join(spool, 'q', bucket));
+    const file = path.join(spool, 'q', bucket, name as string);
+    const state = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
+    expect(state).toMatchObject({ v: 2, eightBit: true });
+    delete state.eightBit;
+    await fs.writeFile(file, JSON.stringify({ ...state, v: 1 }));
+    relay = await startRelay(config, { dataDir });
+    const [m] = await waitFor(() => (upstream!.messages.length === 1 ? upstream!.messages : null), 10_000, 'delivery');
+    expect(m!.raw.toString('utf8')).toMatch(/\r\nSubject: Grüße\r\n(?:[A-Za-z-]+: [^\r\n]+\r\n)*\r\nÜmlaute, 日本語\r\n$/);
+    expect(JSON.parse(await fs.readFile(path.join(spool, 'format.json'), 'utf8'))).toEqual({ format: 2 });
+  });
+});
+
 describe('5. damaged queue entries', () => {
   it('content cut short or gone: an error line, counted as corrupt, a bounce to the sender; a torn state file: an error line', async () => {
     const dataDir = await tempDataDir();

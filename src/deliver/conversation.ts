@@ -8,6 +8,7 @@
 // the pool logs "send" with our Message-ID just before it sends MAIL FROM on the connection that
 // carries the message, which ties that connection's id to our delivery.
 import { randomUUID } from 'node:crypto';
+import { transactionLogger } from './extensions.js';
 
 /** What the conversation waits for. */
 export type Phase = 'connect' | 'mail' | 'rcpt' | 'data' | 'message' | 'end-of-data';
@@ -117,9 +118,7 @@ export class Conversations {
   }
 
   /** nodemailer's `logger` option (with `transactionLog: true`). */
-  readonly logger = Object.fromEntries(['trace', 'debug', 'info', 'warn', 'error', 'fatal'].map((level) => [
-    level, (entry: LogEntry, message: string) => this.observe(entry, typeof message === 'string' ? message : ''),
-  ]));
+  readonly logger = transactionLogger((entry, message) => this.observe(entry, message));
 
   start(destination: string): Conversation {
     const token = `<${randomUUID()}@smtp-relay-tray>`;

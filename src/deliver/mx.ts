@@ -8,11 +8,12 @@ import nodemailer, { type NodemailerError, type SMTPTransportOptions } from 'nod
 import type { Config } from '../config/schema.js';
 import { outcomeOfError, outcomeOfSuccess, type Attempt } from './classify.js';
 import { Conversations, type Waiting } from './conversation.js';
+import { Announced, bothLoggers, needsExtensions, refusal } from './extensions.js';
 import { openMessage } from './message-stream.js';
 import { chooseHeloName, createResolver, resolveRoute, RouteError } from './mx-resolve.js';
 import type { AttemptOutcome, RecipientOutcome } from './outcome.js';
 import type { DeliveryTransport } from './queue-manager.js';
-import type { Envelope, Timeouts } from './smarthost.js';
+import type { Envelope, SendEnvelope, Timeouts } from './smarthost.js';
 
 /** Domains of one message delivered at once (ZoneMTA and Postfix open up to 5 connections per destination). */
 const DOMAINS_AT_ONCE = 5;
@@ -123,7 +124,14 @@ export class MxTransport implements DeliveryTransport {
   /** One SMTP conversation with one address of one MX host. */
   private async sendTo(target: Target, helo: string, envelope: Envelope, rawPath: string, size: number | undefined, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome> {
     const attempt: Attempt = { recipients: envelope.to, relay: `${target.host}[${target.address}]:${this.port}`, bodySent: false };
-    const connection = nodemailer.createTransport(this.connectionOptions(target, helo));
+    const announced = new Announced();
+    const connection = nodemailer.createTransport(this.connectionOptions(target, helo, announced));
+    if (needsExtensions(envelope)) {
+      // One connection more, for the EHLO reply: a UTF-8 address must not even be offered to a host without SMTPUTF8.
+      await connection.verify().catch(() => {});
+      const refused = refusal(envelope, announced.extensions, attempt.relay);
+      if (refused) return refused;
+    }
     const conversation = this.conversations.start(attempt.relay);
     // Our own stream rather than raw:{path}: its 'end' tells a reply lost after the final dot
     // (maybe delivered) from one lost earlier.
@@ -132,7 +140,7 @@ export class MxTransport implements DeliveryTransport {
     body.once('end', () => { attempt.bodySent = true; });
     try {
       const info = await connection.sendMail({
-        envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size },
+        envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size, use8BitMime: envelope.eightBit === true } as SendEnvelope,
         raw: body, messageId: conversation.token, signal: AbortSignal.any([this.stopped.signal, conversation.signal]),
       });
       return outcomeOfSuccess(attempt, info);
@@ -154,7 +162,7 @@ export class MxTransport implements DeliveryTransport {
     }
   }
 
-  private connectionOptions(target: Target, helo: string): SMTPTransportOptions {
+  private connectionOptions(target: Target, helo: string, announced: Announced): SMTPTransportOptions {
     const { phases: _phases, ...timeouts } = this.options.timeouts ?? {};
     return {
       host: target.address,
@@ -171,7 +179,7 @@ export class MxTransport implements DeliveryTransport {
       opportunisticTLS: true,
       tls: { rejectUnauthorized: false, servername: net.isIP(target.host) ? undefined : target.host },
       // Commands and replies only (not the message): how conversation.ts knows the phase.
-      logger: this.conversations.logger,
+      logger: bothLoggers(this.conversations.logger, announced.logger),
       transactionLog: true,
       debug: false,
     };

@@ -7,12 +7,13 @@ import type { Entry, QueueEntry, Spool } from '../spool/spool.js';
 import type { MessageState, RecipientState } from '../spool/state.js';
 import { waitingText, type Waiting } from './conversation.js';
 import type { AttemptOutcome } from './outcome.js';
+import type { Envelope } from './smarthost.js';
 import { retryDelay } from './retry.js';
 import type { SenderRewriter } from '../rewrite/senders.js';
 
 export interface DeliveryTransport {
   /** One attempt; `rewriteHeaders` rewrites the header section on the way out (sender rewriting). */
-  send(envelope: { from: string; to: string[] }, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome>;
+  send(envelope: Envelope, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome>;
   /** Connects and authenticates without sending; rejects with the server's reply. */
   verify(): Promise<void>;
   /** Lets deliveries in flight finish, unless `force`: then they end now (as deferred). */
@@ -274,7 +275,7 @@ export class QueueManager {
       if (!transport) return;
       const started = Date.now();
       const rw = this.opts.rewriter;
-      const envelope = { from: rw ? rw.envelope(state.from) : state.from, to: due.map((r) => r.a) };
+      const envelope = { from: rw ? rw.envelope(state.from) : state.from, to: due.map((r) => r.a), eightBit: state.eightBit === true, smtputf8: state.smtputf8 === true };
       const outcome = await transport.send(envelope, this.opts.spool.contentPath(state.id), state.size, rw?.headers);
       if (outcome.authFailure) {
         // A configuration problem, not the message's: it keeps its place and its retries.

@@ -12,6 +12,7 @@ import type { SMTPConnectionCustomAuthContext } from 'nodemailer/lib/smtp-connec
 import { ConfigError, type Config } from '../config/schema.js';
 import { outcomeOfError, outcomeOfSuccess, type Attempt } from './classify.js';
 import { Conversations, type Phase, type Waiting } from './conversation.js';
+import { Announced, bothLoggers, needsExtensions, refusal } from './extensions.js';
 import { openMessage } from './message-stream.js';
 import type { AttemptOutcome } from './outcome.js';
 import { authFailureHint } from '../oauth/advice.js';
@@ -24,9 +25,15 @@ export interface Envelope {
   /** '' for the null sender: MAIL FROM:<> (bounces). */
   from: string;
   to: string[];
+  /** 8-bit content: sent with BODY=8BITMIME, and only to a server that offers it (extensions.ts). */
+  eightBit?: boolean;
+  /** The client asked for SMTPUTF8: sent only to a server that offers it. */
+  smtputf8?: boolean;
 }
 
 type Pool = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
+/** nodemailer copies use8BitMime from the envelope to MAIL FROM's BODY=8BITMIME; its types omit it. */
+export type SendEnvelope = { from: string; to: string[]; size?: number };
 export type Timeouts = Partial<Pick<SMTPPoolOptions, 'connectionTimeout' | 'greetingTimeout' | 'socketTimeout'>> & {
   /** Per-phase limits instead of RFC 5321's (conversation.ts); tests shorten them. */
   phases?: Partial<Record<Phase, number>>;
@@ -41,6 +48,8 @@ export class SmarthostTransport {
   /** The token the current pool's connections log in with (OAuth2). */
   private poolToken: string | null = null;
   private readonly conversations: Conversations;
+  /** What the smarthost announces (its EHLO reply, seen on any connection of the pool). */
+  private readonly announced = new Announced();
 
   /**
    * `timeouts` replaces the defaults (connect 30 s, greeting 30 s, then each phase its RFC 5321
@@ -78,7 +87,7 @@ export class SmarthostTransport {
       return nodemailer.createTransport({
         ...poolOptions(this.config, this.password, address, this.ca, this.tokens), ...timeouts,
         // Commands and replies only (not the message): how conversation.ts knows each delivery's phase.
-        logger: this.conversations.logger, transactionLog: true,
+        logger: bothLoggers(this.conversations.logger, this.announced.logger), transactionLog: true,
       });
     })().catch((e: NodeJS.ErrnoException) => {
       this.pool = null;
@@ -105,6 +114,12 @@ export class SmarthostTransport {
       return outcomeOfError(attempt, err as NodemailerError);
     }
     attempt.relay = this.relay;
+    if (needsExtensions(envelope)) {
+      // The first such message on a new pool: a connection to learn what the smarthost offers.
+      if (!this.announced.extensions) await pool.verify().catch(() => {});
+      const refused = refusal(envelope, this.announced.extensions, this.relay);
+      if (refused) return refused;
+    }
     // Our own stream rather than raw:{path}: its 'end' is how we tell a reply lost after the final
     // dot (maybe delivered) from one lost earlier, which nodemailer reports identically.
     const { host, port } = this.config.smarthost;
@@ -114,7 +129,7 @@ export class SmarthostTransport {
     body.once('end', () => { attempt.bodySent = true; });
     try {
       const info = await pool.sendMail({
-        envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size },
+        envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size, use8BitMime: envelope.eightBit === true } as SendEnvelope,
         raw: body, messageId: conversation.token, signal: conversation.signal,
       });
       return this.hidePassword(outcomeOfSuccess(attempt, info));

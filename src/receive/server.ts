@@ -1,6 +1,7 @@
 // Inbound SMTP (Postfix's smtpd + cleanup): access control, limits, input hygiene, the Received
 // header, and the durable hand-off to the spool. A client gets 250 only after spool.commit() has
 // fsynced everything.
+import { isAscii } from 'node:buffer';
 import os from 'node:os';
 import type { Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
@@ -195,7 +196,11 @@ export class Receiver {
       }
       const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
       const to = this.recipientsOf(session);
-      const id = await ingest.commit({ from, to, client: { ip: session.remoteAddress, helo: session.hostNameAppearsAs || '' }, subject: result.subject });
+      const id = await ingest.commit({
+        from, to, client: { ip: session.remoteAddress, helo: session.hostNameAppearsAs || '' }, subject: result.subject,
+        // Carried to delivery: BODY=8BITMIME and SMTPUTF8 go upstream, or the message is returned (deliver/extensions.ts).
+        eightBit: result.eightBit || session.envelope.bodyType === '8bitmime', smtputf8: session.envelope.smtpUtf8 === true,
+      });
       this.opts.log.info(`id=${id} from=<${from}> size=${stream.byteLength} nrcpt=${to.length} client=[${session.remoteAddress}] status=queued`);
       cb(null, `2.0.0 Ok: queued as ${id}`);
       this.opts.onQueued?.(id);
@@ -226,7 +231,7 @@ export class Receiver {
    * always read to its end (smtp-server answers only then), but nothing more is stored once a limit is hit,
    * so memory stays flat however much a client sends.
    */
-  private async receive(stream: SMTPServerDataStream, session: SMTPServerSession, ingest: Ingest): Promise<{ refused: Error } | { subject: string }> {
+  private async receive(stream: SMTPServerDataStream, session: SMTPServerSession, ingest: Ingest): Promise<{ refused: Error } | { subject: string; eightBit: boolean }> {
     const rcpts = this.recipientsOf(session);
     const arrived = new Date();
     await ingest.write(Buffer.from(receivedHeader({
@@ -239,10 +244,12 @@ export class Receiver {
     const rejectBare = this.opts.listen.bareLineEndings === 'reject';
     const max = this.opts.listen.maxMessageBytes;
     let bytes = 0;
+    let eightBit = false;
     let writeError: Error | null = null;
     for await (const raw of stream as AsyncIterable<Buffer>) {
       const chunk = lineEnds.push(raw);
       bytes += chunk.length;
+      eightBit ||= !isAscii(chunk);
       if (bytes > max || writeError || (rejectBare && lineEnds.found)) continue;
       try {
         for (const part of headers.push(chunk)) await ingest.write(part);
@@ -262,6 +269,6 @@ export class Receiver {
       this.opts.log.warn(`reject: mail loop from [${session.remoteAddress}]: ${headers.received} Received headers`);
       return { refused: reply(554, `5.4.0 Error: too many hops (${headers.received} Received headers; mail loop?)`) };
     }
-    return { subject: headers.subject };
+    return { subject: headers.subject, eightBit };
   }
 }

@@ -18,7 +18,8 @@ import {
 export type { SpoolCounts } from './recover.js';
 export { spoolPaths, type SpoolPaths } from './layout.js';
 
-export const SPOOL_FORMAT = 1;
+/** 2: state files may carry eightBit and smtputf8 (state.ts); a format 1 spool is upgraded in place. */
+export const SPOOL_FORMAT = 2;
 
 /** Content is written to disk in pieces of at least this size (and at commit): memory per session stays bounded. */
 const INGEST_BUFFER = 64 * 1024;
@@ -53,6 +54,10 @@ export interface NewMessage {
   to: string[];
   client: { ip: string; helo: string };
   subject: string;
+  /** BODY=8BITMIME was declared or 8-bit bytes were sent. */
+  eightBit?: boolean;
+  /** MAIL FROM carried SMTPUTF8. */
+  smtputf8?: boolean;
 }
 
 /** A message being received: content goes straight to msg/<id>.eml; it exists for the queue only once
@@ -94,6 +99,7 @@ export class Ingest {
     const state: MessageState = {
       v: STATE_VERSION, id: this.id, created: idTime(this.id), from: msg.from, size: this.size, client: msg.client,
       subject: msg.subject.slice(0, 200), gen: 1, end: true,
+      ...(msg.eightBit && { eightBit: true }), ...(msg.smtputf8 && { smtputf8: true }),
       rcpts: msg.to.map((a) => ({ a, st: 'q', n: 0, next: now })),
     };
     try {
@@ -474,6 +480,14 @@ async function ensureFormat(p: SpoolPaths): Promise<void> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${p.format} is unreadable: ${(e as Error).message}`, { cause: e });
     await fs.writeFile(p.format, JSON.stringify({ format: SPOOL_FORMAT }) + '\n');
+    await syncDir(p.root);
+    return;
+  }
+  if (format === 1) {
+    // Format 1's state files read as they are (state.ts); only the marker changes.
+    const tmp = path.join(p.tmp, 'format.json');
+    await fs.writeFile(tmp, JSON.stringify({ format: SPOOL_FORMAT }) + '\n');
+    await renameRetry(tmp, p.format);
     await syncDir(p.root);
     return;
   }
