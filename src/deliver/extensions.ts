@@ -49,7 +49,7 @@ export class Announced {
   });
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /** The message cannot go out as it is without an extension the next hop may lack. */
 export function needsExtensions(m: MessageNeeds): boolean {
