@@ -8,7 +8,8 @@
 // the pool logs "send" with our Message-ID just before it sends MAIL FROM on the connection that
 // carries the message, which ties that connection's id to our delivery.
 import { randomUUID } from 'node:crypto';
-import { transactionLogger } from './extensions.js';
+import { ehloExtensions, refusal, transactionLogger, type MessageNeeds } from './extensions.js';
+import type { AttemptOutcome } from './outcome.js';
 
 /** What the conversation waits for. */
 export type Phase = 'connect' | 'mail' | 'rcpt' | 'data' | 'message' | 'end-of-data';
@@ -61,11 +62,20 @@ export class Conversation {
   readonly owed: Phase[] = [];
   /** Why it was aborted: the phase that timed out. */
   timedOut: string | null = null;
+  /** Why it was aborted: the server lacks an extension the message needs (extensions.ts). */
+  refused: AttemptOutcome | null = null;
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(readonly token: string, readonly destination: string, private readonly limits: Record<Phase, number>) {
+  constructor(readonly token: string, readonly destination: string, readonly needs: MessageNeeds, private readonly limits: Record<Phase, number>) {
     this.arm();
+  }
+
+  /** Ends the conversation before its MAIL FROM leaves: the server cannot take the message as it is. */
+  refuse(outcome: AttemptOutcome): void {
+    this.refused = outcome;
+    this.end();
+    this.controller.abort(new Error(outcome.recipients[0]?.response ?? 'refused'));
   }
 
   get signal(): AbortSignal {
@@ -109,6 +119,8 @@ const COMMAND_PHASE: [RegExp, Phase][] = [[/^MAIL FROM/i, 'mail'], [/^RCPT TO/i,
 export class Conversations {
   private readonly byToken = new Map<string, Conversation>();
   private readonly bySid = new Map<string, Conversation>();
+  /** Each connection's EHLO: asked (null) or answered (what it announces), until the connection closes. */
+  private readonly ehlo = new Map<string, Set<string> | null>();
   /** The delivery whose "send" line was just logged: its MAIL FROM comes next, in the same tick. */
   private next: Conversation | null = null;
   private readonly limits: Record<Phase, number>;
@@ -120,9 +132,9 @@ export class Conversations {
   /** nodemailer's `logger` option (with `transactionLog: true`). */
   readonly logger = transactionLogger((entry, message) => this.observe(entry, message));
 
-  start(destination: string): Conversation {
+  start(destination: string, needs: MessageNeeds): Conversation {
     const token = `<${randomUUID()}@smtp-relay-tray>`;
-    const c = new Conversation(token, destination, this.limits);
+    const c = new Conversation(token, destination, needs, this.limits);
     this.byToken.set(token, c);
     return c;
   }
@@ -145,11 +157,20 @@ export class Conversations {
     }
     if (!entry.sid) return;
     let c = this.bySid.get(entry.sid);
+    if (entry.tnx === 'network' && message === 'Connection closed') this.ehlo.delete(entry.sid);
+    if (entry.tnx === 'client' && /^EHLO\b/i.test(message)) this.ehlo.set(entry.sid, null);
+    if (entry.tnx === 'server' && this.ehlo.has(entry.sid) && this.ehlo.get(entry.sid) === null && /^250/.test(message)) {
+      this.ehlo.set(entry.sid, ehloExtensions(message));
+      return;
+    }
     if (entry.tnx === 'client') {
       if (!c && this.next && /^MAIL FROM/i.test(message)) {
         c = this.next;
         this.next = null;
         this.bySid.set(entry.sid, c);
+        // nodemailer writes the command right after logging it: refusing now closes the connection first.
+        const refused = refusal(c.needs, this.ehlo.get(entry.sid) ?? null, c.destination);
+        if (refused) return c.refuse(refused);
       }
       const phase = COMMAND_PHASE.find(([re]) => re.test(message))?.[1];
       if (!c || !phase) return;

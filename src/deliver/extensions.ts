@@ -18,47 +18,25 @@ export interface MessageNeeds {
 }
 
 type LogFn = (entry: { tnx?: string; sid?: string; messageId?: string }, message: string) => void;
-export type NodemailerLogger = Record<string, LogFn>;
-
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 /** A nodemailer logger (with transactionLog) calling `observe` for every entry. */
-export function transactionLogger(observe: LogFn): NodemailerLogger {
-  return Object.fromEntries(LEVELS.map((level) => [level, (entry, message) => observe(entry ?? {}, typeof message === 'string' ? message : '')]));
+export function transactionLogger(observe: LogFn): Record<string, LogFn> {
+  return Object.fromEntries(['trace', 'debug', 'info', 'warn', 'error', 'fatal'].map((level) => [
+    level, (entry, message) => observe(entry ?? {}, typeof message === 'string' ? message : ''),
+  ]));
 }
 
-/** A logger that passes every entry to each of `loggers`. */
-export function bothLoggers(...loggers: NodemailerLogger[]): NodemailerLogger {
-  return transactionLogger((entry, message) => { for (const l of loggers) l.info?.(entry, message); });
-}
-
-/** The extensions the server announced in its last EHLO reply, read from the transaction log. */
-export class Announced {
-  extensions: Set<string> | null = null;
-  /** Connections whose EHLO awaits its reply. */
-  private readonly asked = new Set<string>();
-  readonly logger = transactionLogger((entry, message) => {
-    const sid = entry.sid ?? '';
-    if (entry.tnx === 'client') {
-      if (/^EHLO\b/i.test(message)) this.asked.add(sid);
-      else this.asked.delete(sid);
-    } else if (entry.tnx === 'server' && this.asked.delete(sid) && /^250/.test(message)) {
-      // The first line greets; each further one names an extension ("250-8BITMIME", "250 SMTPUTF8").
-      this.extensions = new Set(message.split(/\r?\n/).slice(1).map((l) => (l.slice(4).split(' ')[0] ?? '').toUpperCase()));
-    }
-  });
+/** The extensions an EHLO reply announces: every line but the greeting ("250-8BITMIME", "250 SMTPUTF8"). */
+export function ehloExtensions(reply: string): Set<string> {
+  return new Set(reply.split(/\r?\n/).slice(1).map((l) => (l.slice(4).split(' ')[0] ?? '').toUpperCase()));
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;
 
-/** The message cannot go out as it is without an extension the next hop may lack. */
-export function needsExtensions(m: MessageNeeds): boolean {
-  return m.eightBit === true || m.smtputf8 === true || NON_ASCII.test(m.from) || m.to.some((a) => NON_ASCII.test(a));
-}
-
 /**
  * The outcome that returns the message, when `extensions` lacks what it needs; null when it may be
- * sent (or when nothing is known: the attempt then goes ahead as before).
+ * sent (or when nothing is known: the attempt then goes ahead as before). Checked when MAIL FROM is
+ * about to go out on the connection (conversation.ts), which then closes before anything is sent.
  */
 export function refusal(m: MessageNeeds, extensions: Set<string> | null, relay: string): AttemptOutcome | null {
   if (!extensions) return null;

@@ -8,7 +8,6 @@ import nodemailer, { type NodemailerError, type SMTPTransportOptions } from 'nod
 import type { Config } from '../config/schema.js';
 import { outcomeOfError, outcomeOfSuccess, type Attempt } from './classify.js';
 import { Conversations, type Waiting } from './conversation.js';
-import { Announced, bothLoggers, needsExtensions, refusal } from './extensions.js';
 import { openMessage } from './message-stream.js';
 import { chooseHeloName, createResolver, resolveRoute, RouteError } from './mx-resolve.js';
 import type { AttemptOutcome, RecipientOutcome } from './outcome.js';
@@ -124,15 +123,8 @@ export class MxTransport implements DeliveryTransport {
   /** One SMTP conversation with one address of one MX host. */
   private async sendTo(target: Target, helo: string, envelope: Envelope, rawPath: string, size: number | undefined, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome> {
     const attempt: Attempt = { recipients: envelope.to, relay: `${target.host}[${target.address}]:${this.port}`, bodySent: false };
-    const announced = new Announced();
-    const connection = nodemailer.createTransport(this.connectionOptions(target, helo, announced));
-    if (needsExtensions(envelope)) {
-      // One connection more, for the EHLO reply: a UTF-8 address must not even be offered to a host without SMTPUTF8.
-      await connection.verify().catch(() => {});
-      const refused = refusal(envelope, announced.extensions, attempt.relay);
-      if (refused) return refused;
-    }
-    const conversation = this.conversations.start(attempt.relay);
+    const connection = nodemailer.createTransport(this.connectionOptions(target, helo));
+    const conversation = this.conversations.start(attempt.relay, envelope);
     // Our own stream rather than raw:{path}: its 'end' tells a reply lost after the final dot
     // (maybe delivered) from one lost earlier.
     const message = await openMessage(rawPath, rewriteHeaders, () => conversation.taken());
@@ -148,6 +140,7 @@ export class MxTransport implements DeliveryTransport {
       const e = err as NodemailerError;
       // Reading the spool file failed: ours to report, not the destination's.
       if (e.code === 'ESTREAM') throw e;
+      if (conversation.refused) return conversation.refused;
       if (conversation.timedOut) {
         // Only a silence after the final dot may hide a delivery; any earlier one is the host's failure.
         attempt.bodySent = conversation.phase === 'end-of-data';
@@ -162,7 +155,7 @@ export class MxTransport implements DeliveryTransport {
     }
   }
 
-  private connectionOptions(target: Target, helo: string, announced: Announced): SMTPTransportOptions {
+  private connectionOptions(target: Target, helo: string): SMTPTransportOptions {
     const { phases: _phases, ...timeouts } = this.options.timeouts ?? {};
     return {
       host: target.address,
@@ -179,7 +172,7 @@ export class MxTransport implements DeliveryTransport {
       opportunisticTLS: true,
       tls: { rejectUnauthorized: false, servername: net.isIP(target.host) ? undefined : target.host },
       // Commands and replies only (not the message): how conversation.ts knows the phase.
-      logger: bothLoggers(this.conversations.logger, announced.logger),
+      logger: this.conversations.logger,
       transactionLog: true,
       debug: false,
     };

@@ -12,7 +12,6 @@ import type { SMTPConnectionCustomAuthContext } from 'nodemailer/lib/smtp-connec
 import { ConfigError, type Config } from '../config/schema.js';
 import { outcomeOfError, outcomeOfSuccess, type Attempt } from './classify.js';
 import { Conversations, type Phase, type Waiting } from './conversation.js';
-import { Announced, bothLoggers, needsExtensions, refusal } from './extensions.js';
 import { openMessage } from './message-stream.js';
 import type { AttemptOutcome } from './outcome.js';
 import { authFailureHint } from '../oauth/advice.js';
@@ -48,8 +47,6 @@ export class SmarthostTransport {
   /** The token the current pool's connections log in with (OAuth2). */
   private poolToken: string | null = null;
   private readonly conversations: Conversations;
-  /** What the smarthost announces (its EHLO reply, seen on any connection of the pool). */
-  private readonly announced = new Announced();
 
   /**
    * `timeouts` replaces the defaults (connect 30 s, greeting 30 s, then each phase its RFC 5321
@@ -87,7 +84,7 @@ export class SmarthostTransport {
       return nodemailer.createTransport({
         ...poolOptions(this.config, this.password, address, this.ca, this.tokens), ...timeouts,
         // Commands and replies only (not the message): how conversation.ts knows each delivery's phase.
-        logger: bothLoggers(this.conversations.logger, this.announced.logger), transactionLog: true,
+        logger: this.conversations.logger, transactionLog: true,
       });
     })().catch((e: NodeJS.ErrnoException) => {
       this.pool = null;
@@ -114,16 +111,10 @@ export class SmarthostTransport {
       return outcomeOfError(attempt, err as NodemailerError);
     }
     attempt.relay = this.relay;
-    if (needsExtensions(envelope)) {
-      // The first such message on a new pool: a connection to learn what the smarthost offers.
-      if (!this.announced.extensions) await pool.verify().catch(() => {});
-      const refused = refusal(envelope, this.announced.extensions, this.relay);
-      if (refused) return refused;
-    }
     // Our own stream rather than raw:{path}: its 'end' is how we tell a reply lost after the final
     // dot (maybe delivered) from one lost earlier, which nodemailer reports identically.
     const { host, port } = this.config.smarthost;
-    const conversation = this.conversations.start(`${net.isIPv6(host) ? `[${host}]` : host}:${port}`);
+    const conversation = this.conversations.start(`${net.isIPv6(host) ? `[${host}]` : host}:${port}`, envelope);
     const message = await openMessage(rawPath, rewriteHeaders, () => conversation.taken());
     const body = message.stream;
     body.once('end', () => { attempt.bodySent = true; });
@@ -135,6 +126,7 @@ export class SmarthostTransport {
       return this.hidePassword(outcomeOfSuccess(attempt, info));
     } catch (err) {
       let e = err as NodemailerError;
+      if (conversation.refused) return { ...conversation.refused, relay: this.relay };
       if (conversation.timedOut) {
         // Only a silence after the final dot may hide a delivery; any earlier one is the server's failure.
         attempt.bodySent = conversation.phase === 'end-of-data';
