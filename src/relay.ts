@@ -15,7 +15,7 @@ import { ConfigError, parseConfig, type Config, type ConfigInput } from './confi
 import { makeDataDirPrivate } from './config/data-dir.js';
 import { configRevision, loadConfig, saveConfig } from './config/store.js';
 import { watchConfigFile } from './config/watch.js';
-import { buildDsn, type DsnKind } from './deliver/dsn.js';
+import { buildDsn, mayReport, type DsnKind } from './deliver/dsn.js';
 import { adviceFor } from './diagnose/advice.js';
 import { senderRewriter } from './rewrite/senders.js';
 import { createResolver, resolveRoute, RouteError } from './deliver/mx-resolve.js';
@@ -23,7 +23,7 @@ import { testConnection as runConnectionTest, type TestCredentials } from './dia
 import { type Blocked, type DeliveryTransport, QueueManager, type QueueSettings } from './deliver/queue-manager.js';
 import { MxTransport } from './deliver/mx.js';
 import { SmarthostTransport } from './deliver/smarthost.js';
-import { MailLog, type LogLevel } from './log/mail-log.js';
+import { MailLog, printable, type LogLevel } from './log/mail-log.js';
 import { oauthAdviceFor } from './oauth/advice.js';
 import { openSystemBrowser } from './oauth/open-browser.js';
 import { deleteOAuthSecret, oauthStatus, signInWithBrowser, storeOAuthSecret } from './oauth/setup.js';
@@ -34,8 +34,11 @@ import { Receiver } from './receive/server.js';
 import type { CredentialStore } from './secrets/credential-store.js';
 import { resolveSmarthostPassword, smarthostAccount } from './secrets/smarthost-password.js';
 import { rfc5322Date } from './receive/headers.js';
-import { Spool, type Entry } from './spool/spool.js';
+import { Spool, type CorruptEntry, type Entry } from './spool/spool.js';
 import type { MessageState, RecipientState } from './spool/state.js';
+
+/** A delivery kept waiting this long by its server shows in status as `stalled`. */
+const STALLED_AFTER = 60_000;
 
 export interface RelayServiceOptions {
   /** The data directory: config.json, spool/, logs/. */
@@ -50,6 +53,8 @@ export interface RelayServiceOptions {
   makeTransport?: (config: Config, password: string | null) => DeliveryTransport;
   /** Direct MX delivery (tests only): DNS servers instead of the system's, the port dialled instead of 25. */
   mx?: { dnsServers?: string[]; port?: number };
+  /** Tests only: how long a delivery waits before status shows it as stalled (default a minute). */
+  stalledAfterMs?: number;
   /** Opens the OAuth2 sign-in page (oauthLogin); the system browser if unset (Electron: shell.openExternal). */
   openBrowser?: (url: string) => Promise<void>;
 }
@@ -84,6 +89,8 @@ export class RelayService implements RelayApi {
     this.log = new MailLog({ dir: path.join(this.opts.dataDir, 'logs'), stdout: this.opts.logToStdout });
     for (const change of tightened) this.log.warn(`data directory made private to its owner: ${change}`);
     this.spool = await Spool.open(path.join(this.opts.dataDir, 'spool'));
+    this.spool.onCorrupt = (c) => this.corrupted(c);
+    await this.spool.reportRecovered();
   }
 
   /** open() plus the SMTP listener and delivery. Rejects with a plain explanation if the port is taken. */
@@ -171,27 +178,34 @@ export class RelayService implements RelayApi {
       state: this.state(),
       sending: this.qm?.sending ?? 0,
       oldestQueuedSeconds: age === null ? null : Math.floor(age / 1000),
-      lastError: this.qm?.lastError ?? null,
+      lastError: this.qm?.lastError ? printable(this.qm.lastError) : null,
       // A token failure reads like a refused password to the general catalogue: OAuth2 advice first.
       advice: oauthAdviceFor(this.qm?.lastError, this.config.smarthost.auth.method) ?? adviceFor(this.qm?.lastError),
       lastDelivery: this.qm?.lastDelivery ?? null,
       listening: this.listening,
       configError: this.configError,
       configRevision: configRevision(this.config),
+      stalled: this.qm?.stalled(this.opts.stalledAfterMs ?? STALLED_AFTER) ?? null,
     };
   }
 
+  /** Oldest first (by arrival), whatever directory or due time a message is filed under. */
   async listQueue(page: { offset?: number; limit?: number } = {}): Promise<{ items: QueueItem[]; total: number }> {
     const spool = this.requireSpool();
     const offset = page.offset ?? 0;
     const limit = page.limit ?? 100;
-    const items: QueueItem[] = [];
-    let index = 0;
+    // Only the names of the offset + limit oldest are kept while the names stream past (ids sort by arrival).
+    const keep = offset + limit;
+    const byAge = (a: Entry, b: Entry) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    let oldest: Entry[] = [];
     for await (const e of spool.entries()) {
-      if (index++ < offset) continue;
+      oldest.push(e);
+      if (oldest.length >= 2 * keep + 64) oldest = oldest.sort(byAge).slice(0, keep);
+    }
+    const items: QueueItem[] = [];
+    for (const e of oldest.sort(byAge).slice(offset, keep)) {
       const state = await spool.load(e);
       if (state) items.push(toItem(e, state));
-      if (items.length >= limit) break;
     }
     const s = spool.stats();
     return { items, total: s.queued + s.failed };
@@ -530,11 +544,29 @@ export class RelayService implements RelayApi {
     return got.source;
   }
 
+  /**
+   * An entry could not be read and goes to corrupt/: an error line, and a bounce for its waiting
+   * recipients when the envelope is still readable (the content is not sent: it may be cut short).
+   */
+  private async corrupted(c: CorruptEntry): Promise<void> {
+    this.log.error(`id=${c.id ?? 'unknown'} moved to corrupt/: ${c.reason}`);
+    this.statusChanged();
+    const state = c.state;
+    if (!state || !mayReport(state)) return;
+    const waiting = state.rcpts.filter((r) => r.st === 'q' || r.st === 'd');
+    for (const r of waiting) {
+      r.st = 'f';
+      r.esc = '5.3.0';
+      r.resp = `5.3.0 the message was damaged in the relay's queue and was not sent (${c.reason}); the administrator finds it in corrupt/`.slice(0, 512);
+    }
+    if (waiting.length) await this.report('failed', state, waiting, c.headers);
+  }
+
   /** Queues a delivery status notification to the sender of `state`, through the same spool. */
-  private async report(kind: DsnKind, state: MessageState, recipients: RecipientState[]): Promise<void> {
+  private async report(kind: DsnKind, state: MessageState, recipients: RecipientState[], headers?: string): Promise<void> {
     const spool = this.requireSpool();
     const hostname = this.opts.hostname || os.hostname();
-    const text = buildDsn({ kind, hostname, state, recipients, headers: await spool.readHeaders(state.id) });
+    const text = buildDsn({ kind, hostname, state, recipients, headers: headers ?? await spool.readHeaders(state.id) });
     const ingest = await spool.beginIngest();
     try {
       await ingest.write(Buffer.from(text));
@@ -616,7 +648,7 @@ function queueSettings(c: Config): QueueSettings {
 export function stoppedStatus(): RelayStatus {
   return {
     state: 'stopped', queued: 0, deferred: 0, failed: 0, corrupt: 0, sending: 0, oldestQueuedSeconds: null,
-    lastError: null, advice: null, lastDelivery: null, listening: null, configError: null, configRevision: '',
+    lastError: null, advice: null, lastDelivery: null, listening: null, configError: null, configRevision: '', stalled: null,
   };
 }
 

@@ -36,7 +36,8 @@ function body(id: string): string {
   // ~24 KB so that kills also land in the middle of DATA; the last line proves the message is whole.
   const filler = Array.from({ length: 300 }, (_, i) => `line ${i} of ${id} ${'.'.repeat(60)}`).join('\r\n');
   const sum = crypto.createHash('sha256').update(filler).digest('hex');
-  return `Subject: crash test ${id}\r\nMessage-ID: <${id}@crash.test>\r\n\r\n${filler}\r\nEND ${sum}\r\n`;
+  // From and Date present: the relay adds nothing, so the message arrives as sent plus Received.
+  return `Subject: crash test ${id}\r\nMessage-ID: <${id}@crash.test>\r\nFrom: <app@crash.test>\r\nDate: Mon, 2 Jun 2025 10:00:00 +0200\r\n\r\n${filler}\r\nEND ${sum}\r\n`;
 }
 
 async function sendOne(port: number, id: string): Promise<Fate> {

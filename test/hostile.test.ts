@@ -61,6 +61,11 @@ function normalised(text: string): string {
   return text.replace(/\r\n|\n|\r|\0/g, (m) => (m === '\r' || m === '\0' ? '' : '\r\n'));
 }
 
+/** The message as sent: without the Date, Message-ID and From the relay adds to a header section that lacks them. */
+function withoutAdded(text: string): string {
+  return text.replace(/(?:Date: [^\r\n]*\r\n)?Message-ID: <[0-9a-z]{16}@relay\.test>\r\n(?:From: <[^>]*>\r\n)?/, '');
+}
+
 function count(haystack: Buffer, needle: string): number {
   let n = 0;
   for (let i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + 1)) n++;
@@ -125,7 +130,7 @@ describe('smuggling: bare CR, bare LF and NUL never pass', () => {
       const raw = got!.raw;
       expect(strayBytes(raw), name).toEqual([]);
       // Stored and sent exactly as the rule says: the smuggled text is just content of the first message.
-      expect(raw.subarray(raw.indexOf('From: <app@app.test>')).toString('latin1'), name).toBe(normalised(smuggler(name)));
+      expect(withoutAdded(raw.subarray(raw.indexOf('From: <app@app.test>')).toString('latin1')), name).toBe(normalised(smuggler(name)));
     }
     // On the wire to the smarthost: no lone CR, LF or NUL at all, and one end-of-data per message
     // (a content line "." went out dot-stuffed as "..").
@@ -166,7 +171,7 @@ describe('smuggling: bare CR, bare LF and NUL never pass', () => {
     expect(await sendData(c, Buffer.from(body, 'latin1'))).toMatch(/^250 /);
     await waitFor(() => upstream.messages.length === 1, 10_000, 'delivery');
     const raw = upstream.messages[0]!.raw;
-    expect(raw.subarray(raw.indexOf('Subject: long line')).equals(Buffer.from(body, 'latin1'))).toBe(true);
+    expect(withoutAdded(raw.subarray(raw.indexOf('Subject: long line')).toString('latin1'))).toBe(body);
     // Control characters in the envelope (case 33): never passed on.
     expect(await c.command('MAIL FROM:<a\rb@app.test>')).toMatch(/^501/);
     expect(await c.command('MAIL FROM:<a\x00b@app.test>')).toMatch(/^501/);

@@ -47,7 +47,7 @@ function client(port: number) {
 function message(n: number): Buffer {
   return Buffer.from(
     `From: JTS <jts@jts.localdomain>\r\nTo: dev@contoso.com\r\nSubject: Work item ${n} changed\r\n` +
-    `Message-ID: <m${n}@jts.localdomain>\r\n\r\nLine one of message ${n}.\r\n.leading dot stays\r\nÜmlaut in 8bit\r\n`,
+    `Message-ID: <m${n}@jts.localdomain>\r\nDate: Mon, 2 Jun 2025 10:00:00 +0200\r\n\r\nLine one of message ${n}.\r\n.leading dot stays\r\nÜmlaut in 8bit\r\n`,
   );
 }
 

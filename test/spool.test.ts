@@ -65,12 +65,18 @@ describe('names', () => {
 
 describe('state files', () => {
   const state: MessageState = {
-    v: 1, id: 'abcdefghij012345', created: 1, from: '', size: 10, client: { ip: '::1', helo: 'h' }, subject: 'Grüße',
+    v: 2, id: 'abcdefghij012345', created: 1, from: '', size: 10, client: { ip: '::1', helo: 'h' }, subject: 'Grüße',
     rcpts: [{ a: 'ü@example.com', st: 'q', n: 0, next: 5 }], gen: 1, end: true,
   };
 
   it('round-trips, multibyte included', () => {
     expect(parseState(serializeState(state))).toEqual(state);
+    const flagged: MessageState = { ...state, eightBit: true, smtputf8: true };
+    expect(parseState(serializeState(flagged))).toEqual(flagged);
+  });
+
+  it('reads a v1 file (before eightBit and smtputf8) as v2 without them', () => {
+    expect(parseState(serializeState(state).replace('"v":2', '"v":1'))).toEqual(state);
   });
 
   it('detects torn and foreign files', () => {
@@ -78,7 +84,7 @@ describe('state files', () => {
     expect(() => parseState('')).toThrow(/empty/);
     expect(() => parseState(text.slice(0, -12))).toThrow(/not valid JSON/);
     expect(() => parseState(text.replace(',"end":true', ''))).toThrow(/invalid at end/);
-    expect(() => parseState(text.replace('"v":1', '"v":9'))).toThrow(/newer than this release/);
+    expect(() => parseState(text.replace('"v":2', '"v":9'))).toThrow(/newer than this release/);
     expect(() => parseState(text.replace('"rcpts":[', '"rcpts":[1,'))).toThrow(/invalid at rcpts/);
   });
 });
@@ -223,9 +229,9 @@ describe('recovery at start-up', () => {
 
   it('refuses a spool written by a newer format and changes nothing', async () => {
     await fs.mkdir(root, { recursive: true });
-    await fs.writeFile(path.join(root, 'format.json'), '{"format":2}');
-    await expect(open()).rejects.toThrow(/format 2, written by a newer release/);
-    expect(await fs.readFile(path.join(root, 'format.json'), 'utf8')).toBe('{"format":2}');
+    await fs.writeFile(path.join(root, 'format.json'), '{"format":3}');
+    await expect(open()).rejects.toThrow(/format 3, written by a newer release/);
+    expect(await fs.readFile(path.join(root, 'format.json'), 'utf8')).toBe('{"format":3}');
   });
 
   it('finds the age of the oldest waiting message after a restart', async () => {

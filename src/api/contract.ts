@@ -31,6 +31,14 @@ export interface RelayStatus {
   configRevision: string;
   /** Set by the tray app when this user may only look (a service, and not an administrator). */
   access?: 'read-only';
+  /**
+   * A delivery its server has kept waiting more than a minute (the longest such), or null: where
+   * (destination "smtp.x:587"), in which phase of the SMTP conversation ('connect' | 'mail' | 'rcpt' |
+   * 'data' | 'message' | 'end-of-data'), for how long, and that in words: "smtp.x:587 has not
+   * answered for 4 min after the end of data". Each phase has its RFC 5321 limit, after which the
+   * attempt ends and the message is retried.
+   */
+  stalled: { destination: string; phase: 'connect' | 'mail' | 'rcpt' | 'data' | 'message' | 'end-of-data'; sinceSeconds: number; message: string } | null;
 }
 
 export type RecipientStatus = 'queued' | 'deferred' | 'sent' | 'failed';

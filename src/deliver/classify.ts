@@ -3,6 +3,7 @@
 // Kept apart from the smarthost pool so any nodemailer-based transport (MX delivery too) shares it.
 import { domainToASCII } from 'node:url';
 import type { NodemailerError } from 'nodemailer';
+import { printable } from '../log/mail-log.js';
 import type { AttemptOutcome, RecipientOutcome, RecipientVerdict } from './outcome.js';
 
 export interface Attempt {
@@ -80,7 +81,7 @@ function verdictOf(code: number | undefined, command: string | undefined): Recip
 }
 
 function recipient(address: string, verdict: RecipientVerdict, text: string, enhanced?: string): RecipientOutcome {
-  const response = text.replace(/\s*[\r\n]+\s*/g, ' ').trim().slice(0, 512);
+  const response = printable(text.replace(/\s*[\r\n]+\s*/g, ' ').trim()).slice(0, 512);
   const match = /^(\d{3})(?:[ -]([245]\.\d{1,3}\.\d{1,3})(?!\S))?/.exec(response);
   const result: RecipientOutcome = { address, verdict, response };
   if (match?.[1]) result.code = Number(match[1]);
@@ -91,11 +92,12 @@ function recipient(address: string, verdict: RecipientVerdict, text: string, enh
 
 /**
  * nodemailer lower-cases and punycodes the domain of every envelope address, so the addresses it
- * reports can differ from ours; compare in that form.
+ * reports can differ from ours; compare in that form. The local part keeps its case (RFC 5321 §2.4):
+ * B@y.test and b@y.test may be two mailboxes with two different replies.
  */
 function addressKey(address: string): string {
   const at = address.lastIndexOf('@');
-  if (at < 0) return address.toLowerCase();
+  if (at < 0) return address;
   const domain = address.slice(at + 1);
-  return `${address.slice(0, at)}@${domainToASCII(domain) || domain}`.toLowerCase();
+  return `${address.slice(0, at)}@${(domainToASCII(domain) || domain).toLowerCase()}`;
 }

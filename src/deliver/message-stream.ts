@@ -1,7 +1,7 @@
 // Reads a spooled message for sending, with its header section passed through a rewrite (sender
 // rewriting) when one is given. Only the header section is held in memory; the body streams from disk.
 import fs from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 
 /** Larger header sections are sent unchanged: a rewrite must never truncate a message. */
 const MAX_HEADER = 256 * 1024;
@@ -12,7 +12,16 @@ export interface OpenedMessage {
   size: number;
 }
 
-export async function openMessage(rawPath: string, rewriteHeaders?: (section: string) => string): Promise<OpenedMessage> {
+/** `onRead` is called for each block the connection takes (the data phase's clock, conversation.ts). */
+export async function openMessage(rawPath: string, rewriteHeaders?: (section: string) => string, onRead?: () => void): Promise<OpenedMessage> {
+  const opened = await open(rawPath, rewriteHeaders);
+  if (!onRead) return opened;
+  // Called as the reader pulls, not as the file is read: buffers ahead of the socket fill and then stop.
+  const counted = new Transform({ transform(chunk, _encoding, done) { onRead(); done(null, chunk); } });
+  return { stream: pipeline(opened.stream, counted, () => {}), size: opened.size };
+}
+
+async function open(rawPath: string, rewriteHeaders?: (section: string) => string): Promise<OpenedMessage> {
   const fh = await fs.open(rawPath, 'r');
   const { size } = await fh.stat();
   if (!rewriteHeaders) return { stream: fh.createReadStream(), size };

@@ -7,11 +7,12 @@ import net from 'node:net';
 import nodemailer, { type NodemailerError, type SMTPTransportOptions } from 'nodemailer';
 import type { Config } from '../config/schema.js';
 import { outcomeOfError, outcomeOfSuccess, type Attempt } from './classify.js';
+import { Conversations, type Waiting } from './conversation.js';
 import { openMessage } from './message-stream.js';
 import { chooseHeloName, createResolver, resolveRoute, RouteError } from './mx-resolve.js';
 import type { AttemptOutcome, RecipientOutcome } from './outcome.js';
 import type { DeliveryTransport } from './queue-manager.js';
-import type { Envelope, Timeouts } from './smarthost.js';
+import type { Envelope, SendEnvelope, Timeouts } from './smarthost.js';
 
 /** Domains of one message delivered at once (ZoneMTA and Postfix open up to 5 connections per destination). */
 const DOMAINS_AT_ONCE = 5;
@@ -31,7 +32,7 @@ export interface MxTransportOptions {
   hostname?: string;
   /** Where the warning about an EHLO name that MX hosts may refuse goes. */
   log?: { warn(text: string): void };
-  /** Replaces the defaults (connect 30 s, greeting 30 s, socket 10 min); tests shorten them. */
+  /** Replaces the defaults (connect 30 s, greeting 30 s, each phase its RFC 5321 limit); tests shorten them. */
   timeouts?: Timeouts;
 }
 
@@ -46,10 +47,17 @@ export class MxTransport implements DeliveryTransport {
   /** close(true) aborts every conversation in flight through this. */
   private readonly stopped = new AbortController();
   private helo: Promise<string> | null = null;
+  private readonly conversations: Conversations;
 
   constructor(private readonly config: Config, private readonly options: MxTransportOptions = {}) {
     this.resolver = createResolver(options.dnsServers);
     this.port = options.port ?? SMTP_PORT;
+    this.conversations = new Conversations(options.timeouts?.phases);
+  }
+
+  /** Conversations in progress, each with the phase it waits in and since when. */
+  waiting(): Waiting[] {
+    return this.conversations.waiting();
   }
 
   /**
@@ -116,42 +124,56 @@ export class MxTransport implements DeliveryTransport {
   private async sendTo(target: Target, helo: string, envelope: Envelope, rawPath: string, size: number | undefined, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome> {
     const attempt: Attempt = { recipients: envelope.to, relay: `${target.host}[${target.address}]:${this.port}`, bodySent: false };
     const connection = nodemailer.createTransport(this.connectionOptions(target, helo));
+    const conversation = this.conversations.start(attempt.relay, envelope);
     // Our own stream rather than raw:{path}: its 'end' tells a reply lost after the final dot
     // (maybe delivered) from one lost earlier.
-    const message = await openMessage(rawPath, rewriteHeaders);
+    const message = await openMessage(rawPath, rewriteHeaders, () => conversation.taken());
     const body = message.stream;
     body.once('end', () => { attempt.bodySent = true; });
     try {
-      const info = await connection.sendMail({ envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size }, raw: body, signal: this.stopped.signal });
+      const info = await connection.sendMail({
+        envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size, use8BitMime: envelope.eightBit === true } as SendEnvelope,
+        raw: body, messageId: conversation.token, signal: AbortSignal.any([this.stopped.signal, conversation.signal]),
+      });
       return outcomeOfSuccess(attempt, info);
     } catch (err) {
       const e = err as NodemailerError;
       // Reading the spool file failed: ours to report, not the destination's.
       if (e.code === 'ESTREAM') throw e;
+      if (conversation.refused) return conversation.refused;
+      if (conversation.timedOut) {
+        // Only a silence after the final dot may hide a delivery; any earlier one is the host's failure.
+        attempt.bodySent = conversation.phase === 'end-of-data';
+        return outcomeOfError(attempt, Object.assign(new Error(conversation.timedOut), { code: 'ETIMEDOUT' }) as NodemailerError);
+      }
       if (e.code === 'EABORT') e.message = 'delivery stopped: the relay is shutting down';
       return outcomeOfError(attempt, e);
     } finally {
       body.destroy();
       connection.close();
+      this.conversations.finish(conversation);
     }
   }
 
   private connectionOptions(target: Target, helo: string): SMTPTransportOptions {
+    const { phases: _phases, ...timeouts } = this.options.timeouts ?? {};
     return {
       host: target.address,
       port: this.port,
       name: helo,
       connectionTimeout: 30_000,
       greetingTimeout: 30_000,
-      // RFC 5321 §4.5.3.2.6: a server may take 10 minutes over the final dot.
-      socketTimeout: 10 * 60_000,
-      ...this.options.timeouts,
+      // A backstop only: each phase has its own, shorter limit (conversation.ts).
+      socketTimeout: 11 * 60_000,
+      ...timeouts,
       // Postfix smtp_tls_security_level "may": STARTTLS when offered, plaintext when it is refused,
       // any certificate accepted (MX certificates rarely match the MX name, and without DANE or
       // MTA-STS nothing says which name they should match).
       opportunisticTLS: true,
       tls: { rejectUnauthorized: false, servername: net.isIP(target.host) ? undefined : target.host },
-      logger: false,
+      // Commands and replies only (not the message): how conversation.ts knows the phase.
+      logger: this.conversations.logger,
+      transactionLog: true,
       debug: false,
     };
   }

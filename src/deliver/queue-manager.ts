@@ -5,17 +5,21 @@ import { formatDuration, formatSeconds } from '../config/duration.js';
 import type { MailLog } from '../log/mail-log.js';
 import type { Entry, QueueEntry, Spool } from '../spool/spool.js';
 import type { MessageState, RecipientState } from '../spool/state.js';
+import { waitingText, type Waiting } from './conversation.js';
 import type { AttemptOutcome } from './outcome.js';
+import type { Envelope } from './smarthost.js';
 import { retryDelay } from './retry.js';
 import type { SenderRewriter } from '../rewrite/senders.js';
 
 export interface DeliveryTransport {
   /** One attempt; `rewriteHeaders` rewrites the header section on the way out (sender rewriting). */
-  send(envelope: { from: string; to: string[] }, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome>;
+  send(envelope: Envelope, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome>;
   /** Connects and authenticates without sending; rejects with the server's reply. */
   verify(): Promise<void>;
   /** Lets deliveries in flight finish, unless `force`: then they end now (as deferred). */
   close(force?: boolean): void | Promise<void>;
+  /** Deliveries in progress: where each waits for the server, and since when. */
+  waiting?(): Waiting[];
 }
 
 /** Why delivery is not running, when it is not: shown as the relay's state and last error. */
@@ -56,6 +60,15 @@ export interface LastDelivery {
   status: 'sent' | 'deferred' | 'bounced';
   at: number;
   reply: string;
+}
+
+/** RelayStatus.stalled: a delivery waiting for its server longer than a minute. */
+export interface Stalled {
+  destination: string;
+  phase: Waiting['phase'];
+  sinceSeconds: number;
+  /** "smtp.x:587 has not answered for 4 min after the end of data" */
+  message: string;
 }
 
 /** Settings a config change can replace while the relay runs. */
@@ -187,6 +200,14 @@ export class QueueManager {
     await this.running;
   }
 
+  /** The delivery the server has kept waiting longest, if that is more than `afterMs`; else null. */
+  stalled(afterMs: number, now = Date.now()): Stalled | null {
+    const all = [this.transport, ...this.retired].flatMap((t) => t?.waiting?.() ?? []);
+    const longest = all.reduce<Waiting | null>((a, w) => (a === null || w.since < a.since ? w : a), null);
+    if (!longest || now - longest.since <= afterMs) return null;
+    return { destination: longest.destination, phase: longest.phase, sinceSeconds: Math.floor((now - longest.since) / 1000), message: waitingText(longest, now) };
+  }
+
   /** True while a message is being delivered (its state must not be changed from outside). */
   isActive(id: string): boolean {
     return this.active.has(id);
@@ -254,7 +275,7 @@ export class QueueManager {
       if (!transport) return;
       const started = Date.now();
       const rw = this.opts.rewriter;
-      const envelope = { from: rw ? rw.envelope(state.from) : state.from, to: due.map((r) => r.a) };
+      const envelope = { from: rw ? rw.envelope(state.from) : state.from, to: due.map((r) => r.a), eightBit: state.eightBit === true, smtputf8: state.smtputf8 === true };
       const outcome = await transport.send(envelope, this.opts.spool.contentPath(state.id), state.size, rw?.headers);
       if (outcome.authFailure) {
         // A configuration problem, not the message's: it keeps its place and its retries.

@@ -11,6 +11,7 @@ import nodemailer, { type NodemailerError, type SMTPPoolOptions, type SMTPPoolSe
 import type { SMTPConnectionCustomAuthContext } from 'nodemailer/lib/smtp-connection';
 import { ConfigError, type Config } from '../config/schema.js';
 import { outcomeOfError, outcomeOfSuccess, type Attempt } from './classify.js';
+import { Conversations, type Phase, type Waiting } from './conversation.js';
 import { openMessage } from './message-stream.js';
 import type { AttemptOutcome } from './outcome.js';
 import { authFailureHint } from '../oauth/advice.js';
@@ -23,10 +24,19 @@ export interface Envelope {
   /** '' for the null sender: MAIL FROM:<> (bounces). */
   from: string;
   to: string[];
+  /** 8-bit content: sent with BODY=8BITMIME, and only to a server that offers it (extensions.ts). */
+  eightBit?: boolean;
+  /** The client asked for SMTPUTF8: sent only to a server that offers it. */
+  smtputf8?: boolean;
 }
 
 type Pool = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
-export type Timeouts = Partial<Pick<SMTPPoolOptions, 'connectionTimeout' | 'greetingTimeout' | 'socketTimeout'>>;
+/** nodemailer copies use8BitMime from the envelope to MAIL FROM's BODY=8BITMIME; its types omit it. */
+export type SendEnvelope = { from: string; to: string[]; size?: number };
+export type Timeouts = Partial<Pick<SMTPPoolOptions, 'connectionTimeout' | 'greetingTimeout' | 'socketTimeout'>> & {
+  /** Per-phase limits instead of RFC 5321's (conversation.ts); tests shorten them. */
+  phases?: Partial<Record<Phase, number>>;
+};
 
 export class SmarthostTransport {
   private pool: Promise<Pool> | null = null;
@@ -36,10 +46,11 @@ export class SmarthostTransport {
   private readonly ca: string | undefined;
   /** The token the current pool's connections log in with (OAuth2). */
   private poolToken: string | null = null;
+  private readonly conversations: Conversations;
 
   /**
-   * `timeouts` replaces the defaults (connect 30 s, greeting 30 s, socket 10 min: RFC 5321 §4.5.3.2
-   * lets a server take 10 minutes over the final dot); tests shorten them.
+   * `timeouts` replaces the defaults (connect 30 s, greeting 30 s, then each phase its RFC 5321
+   * §4.5.3.2 limit: conversation.ts); tests shorten them.
    */
   constructor(private readonly config: Config, private readonly password: string | null, private readonly timeouts: Timeouts = {},
     /** OAuth2 methods: where the XOAUTH2 login gets its tokens. */
@@ -50,6 +61,12 @@ export class SmarthostTransport {
       ? Object.assign(new Error(`no password is stored for ${auth.username} on ${host}; set it in the settings window or with "smtp-relay password set"`), { code: 'EAUTH' })
       : null;
     this.ca = caFile ? readCaFile(caFile) : undefined;
+    this.conversations = new Conversations(timeouts.phases);
+  }
+
+  /** Deliveries in progress, each with the phase it waits in and since when. */
+  waiting(): Waiting[] {
+    return this.conversations.waiting();
   }
 
   /**
@@ -63,7 +80,12 @@ export class SmarthostTransport {
       const family = { auto: 0, ipv4: 4, ipv6: 6 }[this.config.delivery.ipFamily];
       const address = net.isIP(host) ? host : (await dns.lookup(host, { family })).address;
       this.relay = `${host}[${address}]:${port}`;
-      return nodemailer.createTransport({ ...poolOptions(this.config, this.password, address, this.ca, this.tokens), ...this.timeouts });
+      const { phases: _phases, ...timeouts } = this.timeouts;
+      return nodemailer.createTransport({
+        ...poolOptions(this.config, this.password, address, this.ca, this.tokens), ...timeouts,
+        // Commands and replies only (not the message): how conversation.ts knows each delivery's phase.
+        logger: this.conversations.logger, transactionLog: true,
+      });
     })().catch((e: NodeJS.ErrnoException) => {
       this.pool = null;
       throw Object.assign(new Error(`cannot resolve ${this.config.smarthost.host}: ${e.code ?? e.message}`), { code: 'EDNS' });
@@ -91,14 +113,25 @@ export class SmarthostTransport {
     attempt.relay = this.relay;
     // Our own stream rather than raw:{path}: its 'end' is how we tell a reply lost after the final
     // dot (maybe delivered) from one lost earlier, which nodemailer reports identically.
-    const message = await openMessage(rawPath, rewriteHeaders);
+    const { host, port } = this.config.smarthost;
+    const conversation = this.conversations.start(`${net.isIPv6(host) ? `[${host}]` : host}:${port}`, envelope);
+    const message = await openMessage(rawPath, rewriteHeaders, () => conversation.taken());
     const body = message.stream;
     body.once('end', () => { attempt.bodySent = true; });
     try {
-      const info = await pool.sendMail({ envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size }, raw: body });
+      const info = await pool.sendMail({
+        envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size, use8BitMime: envelope.eightBit === true } as SendEnvelope,
+        raw: body, messageId: conversation.token, signal: conversation.signal,
+      });
       return this.hidePassword(outcomeOfSuccess(attempt, info));
     } catch (err) {
-      const e = err as NodemailerError;
+      let e = err as NodemailerError;
+      if (conversation.refused) return { ...conversation.refused, relay: this.relay };
+      if (conversation.timedOut) {
+        // Only a silence after the final dot may hide a delivery; any earlier one is the server's failure.
+        attempt.bodySent = conversation.phase === 'end-of-data';
+        e = Object.assign(new Error(conversation.timedOut), { code: 'ETIMEDOUT' }) as NodemailerError;
+      }
       // Reading the spool file failed: ours to report, not the destination's.
       if (e.code === 'ESTREAM') throw e;
       // maxRequeues 0 turns "closed before the message went out" into this, which reads as if we gave up.
@@ -107,6 +140,7 @@ export class SmarthostTransport {
     } finally {
       // Closes the file also when no connection was made and nothing read it.
       body.destroy();
+      this.conversations.finish(conversation);
     }
   }
 
@@ -183,8 +217,8 @@ function poolOptions(config: Config, password: string | null, address: string, c
     name: config.delivery.heloName || os.hostname(),
     connectionTimeout: 30_000,
     greetingTimeout: 30_000,
-    socketTimeout: 10 * 60_000,
-    logger: false,
+    // A backstop only: each phase has its own, shorter limit (conversation.ts).
+    socketTimeout: 11 * 60_000,
     debug: false,
     secure: security === 'tls',
     // STARTTLS is then sent even when not advertised, and its refusal fails the attempt (ETLS).

@@ -15,6 +15,21 @@ export interface MailLogOptions {
 
 export type LogLevel = 'info' | 'warning' | 'error';
 
+/** Control characters (C0, DEL, C1) and the Unicode marks that reorder text on screen. */
+const CONTROL = /[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * Text from outside (an upstream's reply, a client's name) made safe for a terminal and one line: line
+ * ends and tabs become a space, every other control character its escape (ESC -> \x1b, U+202E ->
+ * \u202e), so nothing can move the cursor or rewrite an admin's `tail -F`.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\r\n\t]+/g, ' ').replace(CONTROL, (c) => {
+    const code = c.codePointAt(0) as number;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** Lines kept in memory for the settings window's Log page; older ones are read back from relay.log. */
 const RECENT_LINES = 1000;
 /** How much of relay.log one getLog reads at most, for lines older than those in memory. */
@@ -53,7 +68,7 @@ export class MailLog {
   }
 
   write(level: LogLevel, text: string): void {
-    let clean = text.replace(/[\r\n]+/g, ' ');
+    let clean = printable(text);
     for (const s of this.secrets) clean = clean.split(s).join('*****');
     const line = `${new Date().toISOString()} ${level} ${clean}`;
     if (this.opts.stdout) process.stdout.write(line + '\n');

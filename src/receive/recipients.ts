@@ -32,3 +32,33 @@ export function refuseRecipient(address: string, rawLine: string): string | null
 export function isValidUtf8(address: string): boolean {
   return !address.includes('\uFFFD');
 }
+
+/**
+ * A transaction's recipients. Local parts are case-sensitive (RFC 5321 §2.4): B@y.test and b@y.test
+ * are two mailboxes for all we know. Only exact repeats (the domain compared without case) are one,
+ * the first spelling kept.
+ */
+export class Recipients {
+  readonly list: string[] = [];
+  private readonly keys = new Set<string>();
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  has(address: string): boolean {
+    return this.keys.has(recipientKey(address));
+  }
+
+  add(address: string): void {
+    const key = recipientKey(address);
+    if (this.keys.has(key)) return;
+    this.keys.add(key);
+    this.list.push(address);
+  }
+}
+
+function recipientKey(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at < 0 ? address : `${address.slice(0, at)}@${address.slice(at + 1).toLowerCase()}`;
+}

@@ -1,6 +1,7 @@
 // Inbound SMTP (Postfix's smtpd + cleanup): access control, limits, input hygiene, the Received
 // header, and the durable hand-off to the spool. A client gets 250 only after spool.commit() has
 // fsynced everything.
+import { isAscii } from 'node:buffer';
 import os from 'node:os';
 import type { Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
@@ -11,10 +12,10 @@ import type { Ingest, Spool } from '../spool/spool.js';
 import { allowList } from './access.js';
 import { greetPromptly } from './greeting.js';
 import { FreeSpace } from './free-space.js';
-import { HeaderScanner, receivedHeader } from './headers.js';
+import { HeaderSection, receivedHeader } from './headers.js';
 import { LineEndings } from './line-endings.js';
 import { RcptLines } from './rcpt-lines.js';
-import { isValidUtf8, refuseRecipient } from './recipients.js';
+import { isValidUtf8, Recipients, refuseRecipient } from './recipients.js';
 
 /** RFC 5321 asks for a loop limit of at least 100 hops. */
 export const MAX_RECEIVED_HEADERS = 100;
@@ -49,6 +50,8 @@ export class Receiver {
   /** Each session's deadline (listen.maxSessionTime), by session id. */
   private readonly deadlines = new Map<string, NodeJS.Timeout>();
   private readonly rcptLines = new RcptLines();
+  /** Each session's recipients, exact (smtp-server would merge B@y.test into b@y.test). */
+  private readonly recipients = new Map<string, Recipients>();
   private readonly freeSpace: FreeSpace;
   private diskLow = false;
 
@@ -72,7 +75,7 @@ export class Receiver {
       logger: this.rcptLines.logger,
       closeTimeout: 5000,
       onConnect: (session, cb) => this.onConnect(session, cb),
-      onMailFrom: (address, _session, cb) => void this.onMailFrom(address, cb),
+      onMailFrom: (address, session, cb) => void this.onMailFrom(address, session, cb),
       onRcptTo: (address, session, cb) => this.onRcptTo(address, session, cb),
       onData: (stream, session, cb) => void this.onData(stream, session, cb),
       onClose: (session) => this.onClose(session),
@@ -139,9 +142,11 @@ export class Receiver {
     clearTimeout(this.deadlines.get(session.id));
     this.deadlines.delete(session.id);
     this.rcptLines.forget(session.id);
+    this.recipients.delete(session.id);
   }
 
-  private async onMailFrom(address: SMTPServerAddress, cb: (err?: Error) => void): Promise<void> {
+  private async onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, cb: (err?: Error) => void): Promise<void> {
+    this.recipients.set(session.id, new Recipients()); // a new transaction
     if (!isValidUtf8(address.address)) return cb(reply(553, `5.1.7 <${address.address}>: the sender address is not valid UTF-8`));
     const max = this.opts.listen.maxMessageBytes;
     const args = address.args as Record<string, string> | false;
@@ -170,9 +175,12 @@ export class Receiver {
       this.opts.log.warn(`reject: RCPT from [${session.remoteAddress}]: ${refused}`);
       return cb(reply(553, refused));
     }
-    if (session.envelope.rcptTo.length >= this.opts.listen.maxRecipients) {
+    const list = this.recipients.get(session.id) ?? new Recipients(); // smtp-server lets no RCPT precede MAIL
+    this.recipients.set(session.id, list);
+    if (!list.has(address.address) && list.size >= this.opts.listen.maxRecipients) {
       return cb(reply(452, `4.5.3 Error: too many recipients (at most ${this.opts.listen.maxRecipients} per message)`));
     }
+    list.add(address.address);
     cb();
   }
 
@@ -187,9 +195,13 @@ export class Receiver {
         return cb(result.refused);
       }
       const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-      const to = session.envelope.rcptTo.map((r) => r.address);
+      const to = this.recipientsOf(session);
       const dataEnd = Date.now();
-      const id = await ingest.commit({ from, to, client: { ip: session.remoteAddress, helo: session.hostNameAppearsAs || '' }, subject: result.subject });
+      const id = await ingest.commit({
+        from, to, client: { ip: session.remoteAddress, helo: session.hostNameAppearsAs || '' }, subject: result.subject,
+        // Carried to delivery: BODY=8BITMIME and SMTPUTF8 go upstream, or the message is returned (deliver/extensions.ts).
+        eightBit: result.eightBit || session.envelope.bodyType === '8bitmime', smtputf8: session.envelope.smtpUtf8 === true,
+      });
       // commit= is the time from the final dot to the 250 (the durable write): the accept latency.
       this.opts.log.info(`id=${id} from=<${from}> size=${stream.byteLength} nrcpt=${to.length} client=[${session.remoteAddress}] commit=${((Date.now() - dataEnd) / 1000).toFixed(3)} status=queued`);
       cb(null, `2.0.0 Ok: queued as ${id}`);
@@ -198,8 +210,9 @@ export class Receiver {
       await ingest?.abort();
       stream.resume(); // the reply is sent only after the stream ends
       const err = e as NodeJS.ErrnoException;
-      if (err.message === 'client disconnected during DATA' || err.code === 'ERR_STREAM_PREMATURE_CLOSE') {
-        this.opts.log.warn(`lost connection after DATA from [${session.remoteAddress}]: nothing queued`);
+      // smtp-server ends the stream with ECONNECTION when the client leaves; our onClose, with its own.
+      if (err.message === 'client disconnected during DATA' || err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNECTION') {
+        this.opts.log.info(`lost connection after DATA from [${session.remoteAddress}]: nothing queued`);
         return cb(reply(421, '4.4.2 Connection lost'));
       }
       this.opts.log.error(`queue file write error from [${session.remoteAddress}]: ${err.message}`);
@@ -211,30 +224,37 @@ export class Receiver {
     }
   }
 
+  private recipientsOf(session: SMTPServerSession): string[] {
+    return this.recipients.get(session.id)?.list ?? [];
+  }
+
   /**
    * Streams DATA into the spool. Returns the reply for a message that must be refused; the stream is
    * always read to its end (smtp-server answers only then), but nothing more is stored once a limit is hit,
    * so memory stays flat however much a client sends.
    */
-  private async receive(stream: SMTPServerDataStream, session: SMTPServerSession, ingest: Ingest): Promise<{ refused: Error } | { subject: string }> {
-    const rcpts = session.envelope.rcptTo;
+  private async receive(stream: SMTPServerDataStream, session: SMTPServerSession, ingest: Ingest): Promise<{ refused: Error } | { subject: string; eightBit: boolean }> {
+    const rcpts = this.recipientsOf(session);
+    const arrived = new Date();
     await ingest.write(Buffer.from(receivedHeader({
       helo: session.hostNameAppearsAs || '', ip: session.remoteAddress, hostname: this.hostname,
-      protocol: session.transmissionType || 'ESMTP', id: ingest.id, rcpt: rcpts.length === 1 ? rcpts[0]?.address : undefined,
+      protocol: session.transmissionType || 'ESMTP', id: ingest.id, rcpt: rcpts.length === 1 ? rcpts[0] : undefined, date: arrived,
     })));
-    const headers = new HeaderScanner();
+    const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    const headers = new HeaderSection({ date: arrived, messageId: `${ingest.id}@${this.hostname}`, from });
     const lineEnds = new LineEndings();
     const rejectBare = this.opts.listen.bareLineEndings === 'reject';
     const max = this.opts.listen.maxMessageBytes;
     let bytes = 0;
+    let eightBit = false;
     let writeError: Error | null = null;
     for await (const raw of stream as AsyncIterable<Buffer>) {
       const chunk = lineEnds.push(raw);
       bytes += chunk.length;
+      eightBit ||= !isAscii(chunk);
       if (bytes > max || writeError || (rejectBare && lineEnds.found)) continue;
-      headers.push(chunk);
       try {
-        await ingest.write(chunk);
+        for (const part of headers.push(chunk)) await ingest.write(part);
       } catch (e) {
         writeError = e as Error; // keep draining; the reply waits for the end of DATA
       }
@@ -246,11 +266,11 @@ export class Receiver {
       this.opts.log.warn(`reject: message from [${session.remoteAddress}] contains a bare CR, bare LF or NUL (listen.bareLineEndings is "reject")`);
       return { refused: reply(550, '5.6.0 Error: message contains a bare CR or LF (a line end that is not CRLF) or a NUL byte; not accepted') };
     }
-    headers.end();
+    for (const part of headers.end()) await ingest.write(part);
     if (headers.received > MAX_RECEIVED_HEADERS) {
       this.opts.log.warn(`reject: mail loop from [${session.remoteAddress}]: ${headers.received} Received headers`);
       return { refused: reply(554, `5.4.0 Error: too many hops (${headers.received} Received headers; mail loop?)`) };
     }
-    return { subject: headers.subject };
+    return { subject: headers.subject, eightBit };
   }
 }

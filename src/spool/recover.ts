@@ -20,6 +20,16 @@ export interface SpoolCounts {
   corrupt: number;
 }
 
+/** An entry recovery moved to corrupt/ (its state file's name there, and why). */
+export interface MovedAside {
+  name: string;
+  id: string | null;
+  reason: string;
+}
+
+/** Entries recovery reports one by one; beyond this, only their number. */
+const MOVED_KEPT = 1000;
+
 interface Found {
   /** Where the state file is: the directory (shared by all its entries) and the name. */
   dir: string;
@@ -31,7 +41,12 @@ interface Found {
   content: boolean;
 }
 
-export async function recoverSpool(p: SpoolPaths): Promise<SpoolCounts & { oldest: string | null }> {
+export async function recoverSpool(p: SpoolPaths): Promise<SpoolCounts & { oldest: string | null; moved: MovedAside[] }> {
+  const moved: MovedAside[] = [];
+  const setAside = async (file: string, id: string | null, reason: string) => {
+    await moveToCorrupt(p, file, id, reason);
+    if (moved.length < MOVED_KEPT) moved.push({ name: path.basename(file), id, reason });
+  };
   for (const name of await listNames(p.tmp)) await fs.rm(path.join(p.tmp, name), { force: true, recursive: true });
 
   // One pass over the names, synchronous per entry (a 100k queue is a few hundred ms, not seconds):
@@ -52,20 +67,20 @@ export async function recoverSpool(p: SpoolPaths): Promise<SpoolCounts & { oldes
   for (const bucket of await listNames(p.q)) {
     const dir = path.join(p.q, bucket);
     if (!isBucket(bucket)) {
-      await moveToCorrupt(p, dir, null, 'unexpected entry in q/');
+      await setAside(dir, null, 'unexpected entry in q/');
       continue;
     }
     for (const name of await listNames(dir)) {
       const q = parseQueueName(name);
       const older = q ? consider(q.id, { dir, name, gen: q.gen, queued: true, attempts: q.attempts, content: false }) : null;
-      if (!q) await moveToCorrupt(p, path.join(dir, name), null, 'unrecognised file name in the queue');
+      if (!q) await setAside(path.join(dir, name), null, 'unrecognised file name in the queue');
       if (older) await fs.rm(older, { force: true });
     }
   }
   for (const name of await listNames(p.failed)) {
     const f = parseFailedName(name);
     const older = f ? consider(f.id, { dir: p.failed, name, gen: f.gen, queued: false, attempts: 0, content: false }) : null;
-    if (!f) await moveToCorrupt(p, path.join(p.failed, name), null, 'unrecognised file name in failed/');
+    if (!f) await setAside(path.join(p.failed, name), null, 'unrecognised file name in failed/');
     if (older) await fs.rm(older, { force: true });
   }
 
@@ -75,10 +90,10 @@ export async function recoverSpool(p: SpoolPaths): Promise<SpoolCounts & { oldes
     else await fs.rm(path.join(p.msg, name), { force: true }); // never acknowledged, or already delivered
   }
 
-  const counts = { queued: 0, deferred: 0, failed: 0, corrupt: 0, oldest: null as string | null };
+  const counts = { queued: 0, deferred: 0, failed: 0, corrupt: 0, oldest: null as string | null, moved };
   for (const [id, f] of best) {
     if (!f.content) {
-      await moveToCorrupt(p, path.join(f.dir, f.name), id, 'the message content (msg/' + id + '.eml) is missing');
+      await setAside(path.join(f.dir, f.name), id, 'the message content (msg/' + id + '.eml) is missing');
       continue;
     }
     if (!f.queued) counts.failed++;

@@ -12,7 +12,7 @@ import {
   bucketOf, bucketStart, failedName, idTime, isBucket, newId, parseFailedName, parseQueueName, queueName,
   type QueueName,
 } from './names.js';
-import { recoverSpool, type SpoolCounts } from './recover.js';
+import { recoverSpool, type MovedAside, type SpoolCounts } from './recover.js';
 import {
   attemptsOf, isTerminal, nextDue, parseState, serializeState, STATE_VERSION, type MessageState,
 } from './state.js';
@@ -20,7 +20,8 @@ import {
 export type { SpoolCounts } from './recover.js';
 export { spoolPaths, type SpoolPaths } from './layout.js';
 
-export const SPOOL_FORMAT = 1;
+/** 2: state files may carry eightBit and smtputf8 (state.ts); a format 1 spool is upgraded in place. */
+export const SPOOL_FORMAT = 2;
 
 /** Content is written to disk in pieces of at least this size (and at commit): memory per session stays bounded. */
 const INGEST_BUFFER = 64 * 1024;
@@ -41,11 +42,24 @@ export function entryPath(e: Entry): string {
   return path.join(e.dir, e.name);
 }
 
+/** An entry moved to corrupt/: the envelope when it could still be read (for a bounce), and why. */
+export interface CorruptEntry {
+  id: string | null;
+  reason: string;
+  state: MessageState | null;
+  /** The header section of what is left of the content ('' when there is none). */
+  headers: string;
+}
+
 export interface NewMessage {
   from: string;
   to: string[];
   client: { ip: string; helo: string };
   subject: string;
+  /** BODY=8BITMIME was declared or 8-bit bytes were sent. */
+  eightBit?: boolean;
+  /** MAIL FROM carried SMTPUTF8. */
+  smtputf8?: boolean;
 }
 
 /** A message being received: content goes straight to msg/<id>.eml; it exists for the queue only once
@@ -87,6 +101,7 @@ export class Ingest {
     const state: MessageState = {
       v: STATE_VERSION, id: this.id, created: idTime(this.id), from: msg.from, size: this.size, client: msg.client,
       subject: msg.subject.slice(0, 200), gen: 1, end: true,
+      ...(msg.eightBit && { eightBit: true }), ...(msg.smtputf8 && { smtputf8: true }),
       rcpts: msg.to.map((a) => ({ a, st: 'q', n: 0, next: now })),
     };
     try {
@@ -131,13 +146,18 @@ export class Spool {
   private knownBuckets = new Set<string>();
   /** Told about every newly committed message (the queue manager delivers new mail first-come). */
   onCommitted: ((e: QueueEntry) => void) | null = null;
+  /** Told about every entry moved to corrupt/, before it is moved (so a bounce is queued first). */
+  onCorrupt: ((c: CorruptEntry) => Promise<void>) | null = null;
+  /** What start-up recovery moved aside, until reportRecovered() hands it to onCorrupt. */
+  private recovered: MovedAside[];
 
   private constructor(
-    root: string, counts: SpoolCounts & { oldest: string | null }, private readonly unlock: () => Promise<void>,
+    root: string, counts: SpoolCounts & { oldest: string | null; moved: MovedAside[] }, private readonly unlock: () => Promise<void>,
     private readonly disk: SpoolDisk,
   ) {
     this.paths = spoolPaths(root);
-    const { oldest, ...rest } = counts;
+    const { oldest, moved, ...rest } = counts;
+    this.recovered = moved;
     this.counts = rest;
     this.oldest = oldest;
   }
@@ -235,7 +255,7 @@ export class Spool {
     // A content file cut short (a disk that lied about fsync, a damaged copy) must never go out half.
     const damage = await contentDamage(this.contentPath(state.id), state.size);
     if (damage) {
-      await this.moveToCorrupt(e, damage);
+      await this.moveToCorrupt(e, damage, state);
       return null;
     }
     return state;
@@ -413,7 +433,18 @@ export class Spool {
     if (this.oldest === e.id) this.oldest = null;
   }
 
-  private async moveToCorrupt(e: Entry, reason: string): Promise<void> {
+  /** Tells onCorrupt about the entries start-up recovery moved aside (the envelope read back from corrupt/). */
+  async reportRecovered(): Promise<void> {
+    for (const m of this.recovered.splice(0)) {
+      let state: MessageState | null = null;
+      if (m.id) state = await fs.readFile(path.join(this.paths.corrupt, m.name), 'utf8').then(parseState).catch(() => null);
+      await this.onCorrupt?.({ id: m.id, reason: m.reason, state, headers: '' });
+    }
+  }
+
+  private async moveToCorrupt(e: Entry, reason: string, state: MessageState | null = null): Promise<void> {
+    const headers = state ? await this.readHeaders(state.id).catch(() => '') : '';
+    await this.onCorrupt?.({ id: e.id, reason, state, headers });
     await moveToCorrupt(this.paths, entryPath(e), e.id, reason);
     this.forget(e);
     this.counts.corrupt++;
@@ -457,6 +488,15 @@ async function ensureFormat(p: SpoolPaths, disk: SpoolDisk): Promise<void> {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${p.format} is unreadable: ${(e as Error).message}`, { cause: e });
     await fs.writeFile(p.format, JSON.stringify({ format: SPOOL_FORMAT }) + '\n');
+    await syncDirGrouped(p.root, disk);
+    return;
+  }
+  if (format === 1) {
+    // Format 1's state files read as they are (state.ts); only the marker changes.
+    const tmp = path.join(p.tmp, 'format.json');
+    await fs.writeFile(tmp, JSON.stringify({ format: SPOOL_FORMAT }) + '\n');
+    await renameRetry(tmp, p.format, disk);
+    await syncRenamed(p.format, disk);
     await syncDirGrouped(p.root, disk);
     return;
   }

@@ -2,8 +2,11 @@
 // last reply to explain it. Rewritten whole (as a new generation) on every change; small by design.
 import { z } from 'zod';
 
-/** Version of the on-disk state format; a spool written by a newer release is refused, not misread. */
-export const STATE_VERSION = 1;
+/**
+ * Version of the on-disk state format; a spool written by a newer release is refused, not misread.
+ * 2 added eightBit and smtputf8; a v1 file reads as a message that declared neither (what v1 sent).
+ */
+export const STATE_VERSION = 2;
 
 /** q: not tried yet, d: deferred (will retry), s: sent (accepted upstream), f: failed permanently. */
 export const recipientStateSchema = z.object({
@@ -25,6 +28,10 @@ export const recipientStateSchema = z.object({
 
 export const messageStateSchema = z.object({
   v: z.literal(STATE_VERSION),
+  /** 8-bit content: the client said BODY=8BITMIME or sent bytes above 127 (RFC 6152). */
+  eightBit: z.literal(true).optional(),
+  /** The client said SMTPUTF8: addresses or headers may be UTF-8 (RFC 6531). */
+  smtputf8: z.literal(true).optional(),
   id: z.string(),
   created: z.number(),
   /** Envelope sender; '' is the null sender <> (bounces). */
@@ -62,6 +69,7 @@ export function parseState(text: string): MessageState {
   if (typeof v === 'number' && v > STATE_VERSION) {
     throw new Error(`state format v${v} is newer than this release understands (v${STATE_VERSION})`);
   }
+  if (v === 1) raw = { ...(raw as object), v: STATE_VERSION }; // v1 had no fields v2 lacks
   const result = messageStateSchema.safeParse(raw);
   if (!result.success) {
     const i = result.error.issues[0];

@@ -48,6 +48,8 @@ export interface UpstreamOptions {
   closeAfterData?: boolean;
   /** SIZE limit to advertise. */
   size?: number;
+  /** Extensions not to announce (an older server). */
+  hide?: ('8BITMIME' | 'SMTPUTF8')[];
   /** Wait this long before answering the final dot (a slow or busy smarthost). */
   dataReplyDelayMs?: number;
   /** Listen on this port (to bring a smarthost "back up" where the relay expects it); default: any free port. */
@@ -101,6 +103,8 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
     // Tests cover AUTH without TLS too (security "none"); smtp-server would answer 538 otherwise.
     allowInsecureAuth: true,
     size: options.size,
+    hide8BITMIME: options.hide?.includes('8BITMIME'),
+    hideSMTPUTF8: options.hide?.includes('SMTPUTF8'),
     disableReverseLookup: true,
     closeTimeout: 500,
     // smtp-server logs each command line at debug level; that is the only place it shows them all.
