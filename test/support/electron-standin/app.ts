@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
 import { requestLock } from './single-instance.js';
-import { exitProcess, state } from './state.js';
+import { exitProcess, onCommand, state } from './state.js';
 import type { App } from './types.js';
 
 export interface PreventableEvent { defaultPrevented: boolean; preventDefault(): void }
@@ -57,6 +57,7 @@ class StandinApp extends EventEmitter {
 
   requestSingleInstanceLock(additionalData?: Record<string, unknown>): boolean {
     const primary = requestLock(this.getPath('userData'), additionalData ?? {}, (launch) => {
+      state.app.secondLaunches++;
       this.emit('second-instance', preventableEvent(), launch.argv, launch.cwd, launch.additionalData);
     });
     state.app.singleInstance = primary ? 'primary' : 'secondary';
@@ -112,6 +113,8 @@ class StandinApp extends EventEmitter {
 
 const standinApp = new StandinApp();
 export const app: App = standinApp;
+onCommand('quit', () => standinApp.quit());
+
 export const markReady = (): void => standinApp.markReady();
 export const isReady = (): boolean => standinApp.isReady();
 export const allWindowsClosed = (): void => standinApp.allWindowsClosed();

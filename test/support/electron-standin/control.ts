@@ -9,6 +9,8 @@ export interface MenuItemState {
   checked: boolean;
 }
 
+export interface ImageRepresentation { scaleFactor: number; width: number; height: number; sha256: string }
+
 export interface WindowState {
   id: number;
   webContentsId: number;
@@ -50,12 +52,14 @@ export interface StandinState {
     /** Listener counts by event name, so a test sees what the app subscribed to. */
     listeners: Record<string, number>;
     quitCalls: number;
+    /** 'second-instance' events received from later launches. */
+    secondLaunches: number;
   };
   tray: null | {
     destroyed: boolean;
     tooltip: string;
-    /** Representations of the current image: scale factor and the PNG's size. */
-    image: { scaleFactor: number; width: number; height: number }[];
+    /** Representations of the current image: scale factor, the PNG's size and its SHA-256. */
+    image: ImageRepresentation[];
     imageChanges: number;
     menu: MenuItemState[] | null;
     clickListeners: number;

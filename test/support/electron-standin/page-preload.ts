@@ -8,6 +8,7 @@
 import type { ContextBridge, IpcRenderer } from './types.js';
 
 export const INVOKE_BINDING = '__electronStandinInvoke';
+export const WINDOW_OPEN_BINDING = '__electronStandinWindowOpen';
 
 type Reply = { ok: true; value: unknown } | { ok: false; error: string };
 
@@ -82,6 +83,21 @@ ${preloadSource}
   })(require, module, module.exports);
 })();`;
 }
+
+/**
+ * window.open asks the app's window-open handler first, as Electron's renderer asks the main process,
+ * and opens nothing when it denies. (Electron would then create a BrowserWindow; the stand-in lets
+ * Chromium open the popup, which window.ts reports as a problem.)
+ */
+export const WINDOW_OPEN_HOOK = `(() => {
+  const open = window.open.bind(window);
+  const ask = window[${JSON.stringify(WINDOW_OPEN_BINDING)}];
+  window.open = (url, target, features) => {
+    const href = url === undefined ? 'about:blank' : new URL(String(url), location.href).href;
+    void ask(href, target ?? '', features ?? '').then((allowed) => { if (allowed) open(url, target, features); });
+    return null;
+  };
+})();`;
 
 /** Page errors the test should see: policy violations are reported on the console. */
 export const CSP_REPORTER = `document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`;

@@ -5,7 +5,7 @@ import type { Command, FromApp, StandinState, ToApp } from './control.js';
 export const state: StandinState = {
   app: {
     name: null, paths: {}, switches: [], appUserModelId: null, ready: false, singleInstance: null,
-    privilegedSchemes: [], loginItem: null, listeners: {}, quitCalls: 0,
+    privilegedSchemes: [], loginItem: null, listeners: {}, quitCalls: 0, secondLaunches: 0,
   },
   tray: null,
   windows: [],

@@ -1,8 +1,9 @@
 // Tray, Menu, nativeImage and Notification: they record what the app shows, and the test clicks
 // the icon, a menu item (by label) or a notification the way a user would.
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isReady, preventableEvent } from './app.js';
-import type { MenuItemState } from './control.js';
+import type { ImageRepresentation, MenuItemState } from './control.js';
 import { onCommand, state } from './state.js';
 import type { Menu as MenuType, MenuStatic, NativeImage as NativeImageType, NativeImageStatic, Notification as NotificationType, NotificationStatic, Tray as TrayType, TrayConstructor } from './types.js';
 
@@ -13,13 +14,15 @@ export type Notification = NotificationType;
 export type NativeImage = NativeImageType;
 
 class StandinNativeImage {
-  readonly representations: { scaleFactor: number; width: number; height: number }[] = [];
+  readonly representations: ImageRepresentation[] = [];
 
   addRepresentation(options: Electron.AddRepresentationOptions): void {
     const png = options.buffer;
     // Width and height from the PNG's IHDR chunk; anything else is not a PNG this app would pass.
     if (!png || png.length < 24 || png.readUInt32BE(12) !== 0x49484452) throw new Error('addRepresentation: buffer is not a PNG');
-    this.representations.push({ scaleFactor: options.scaleFactor ?? 1, width: png.readUInt32BE(16), height: png.readUInt32BE(20) });
+    this.representations.push({
+      scaleFactor: options.scaleFactor ?? 1, width: png.readUInt32BE(16), height: png.readUInt32BE(20), sha256: createHash('sha256').update(png).digest('hex'),
+    });
   }
 
   isEmpty(): boolean {

@@ -9,7 +9,7 @@ import { chromium, type BrowserContext, type Page, type Route } from 'playwright
 import { allWindowsClosed, emitWebContentsCreated, isReady, preventableEvent } from './app.js';
 import type { WindowState } from './control.js';
 import { invoke } from './ipc-main.js';
-import { CSP_REPORTER, INVOKE_BINDING, preloadScript } from './page-preload.js';
+import { CSP_REPORTER, INVOKE_BINDING, preloadScript, WINDOW_OPEN_BINDING, WINDOW_OPEN_HOOK } from './page-preload.js';
 import { serve, toAppUrl, toBrowserUrl } from './scheme.js';
 import { atExit, onCommand, state } from './state.js';
 import type { BrowserWindow as BrowserWindowType, BrowserWindowConstructor, WebContents as WebContentsType } from './types.js';
@@ -36,7 +36,20 @@ function browserContext(): Promise<BrowserContext> {
       if (!win || win.isDestroyed()) return { ok: false, error: 'Error: the window is gone' };
       return invoke(channel, args, { sender: win.webContents, senderFrame: { url: toAppUrl(frame.url()), parent: frame.parentFrame() ? {} : null } });
     });
-    await ctx.route('**/*', (route) => void handleRequest(route));
+    await ctx.exposeBinding(WINDOW_OPEN_BINDING, ({ page }, url: string, frameName: string, features: string) => {
+      const handler = windows.get(page)?.webContents.windowOpenHandler;
+      const appUrl = toAppUrl(url);
+      const verdict = handler?.({ url: appUrl, frameName, features, disposition: 'new-window', referrer: { url: '', policy: 'default' } });
+      if (verdict?.action === 'deny') {
+        state.blockedNavigations.push(`window.open ${appUrl}`);
+        return false;
+      }
+      return true;
+    });
+    await ctx.route('**/*', (route) => handleRequest(route).catch((e: Error) => {
+      state.pageProblems.push(`request to ${route.request().url()} failed: ${e.message}`);
+      return route.abort('failed').catch(() => {});
+    }));
     ctx.on('page', (page) => void handlePopup(page));
     return ctx;
   })();
@@ -45,7 +58,13 @@ function browserContext(): Promise<BrowserContext> {
 
 async function handleRequest(route: Route): Promise<void> {
   const request = route.request();
-  const page = request.frame().page();
+  let page: Page;
+  try {
+    page = request.frame().page();
+  } catch {
+    // A popup's first request comes before its frame exists; popups are handlePopup's business.
+    return route.abort('aborted');
+  }
   const win = windows.get(page);
   if (win && request.isNavigationRequest() && request.frame() === page.mainFrame() && !win.isLoading(request.url())) {
     const url = toAppUrl(request.url());
@@ -64,15 +83,10 @@ async function handleRequest(route: Route): Promise<void> {
   return route.fulfill({ status: response.status, headers: Object.fromEntries(response.headers), body: Buffer.from(await response.arrayBuffer()) });
 }
 
-/** window.open: the opener's window-open handler decides, as in Electron. */
+/** A popup the window-open handler allowed (WINDOW_OPEN_HOOK): Electron would make it a window; here it is reported and closed. */
 async function handlePopup(page: Page): Promise<void> {
-  const opener = await page.opener();
-  if (!opener) return; // a window of ours
-  const win = windows.get(opener);
-  const url = toAppUrl(page.url());
-  const verdict = win?.webContents.windowOpenHandler?.({ url, frameName: '', features: '', disposition: 'new-window', referrer: { url: '', policy: 'default' } });
-  if (verdict?.action === 'deny') state.blockedNavigations.push(`window.open ${url}`);
-  else state.pageProblems.push(`window.open ${url} allowed`);
+  if (!(await page.opener())) return; // a window of ours
+  state.pageProblems.push(`window.open ${toAppUrl(page.url())} was allowed`);
   await page.close();
 }
 
@@ -144,6 +158,7 @@ class StandinBrowserWindow extends EventEmitter {
     page.on('pageerror', (e) => state.pageProblems.push(`window ${this.id} error: ${e.message}`));
     page.on('console', (m) => { if (m.type() === 'error') state.pageProblems.push(`window ${this.id} console: ${m.text()}`); });
     await page.addInitScript({ content: CSP_REPORTER });
+    await page.addInitScript({ content: WINDOW_OPEN_HOOK });
     const prefs = options.webPreferences ?? {};
     if (prefs.preload) {
       let source: string | null = null;
