@@ -249,3 +249,76 @@ describe.skipIf(!runnable)('the tray app (out/main) with an embedded relay, unde
     expect(await relayLog(dataDir)).toMatch(/stopped\s*$/);
   }, 60_000);
 });
+
+describe.skipIf(!runnable)('the tray app when its relay cannot start', () => {
+  it('--hidden: no window; the tray turns grey and says why, a notification opens the settings, "Start relay" starts it once the port is free', async () => {
+    const home = await appHome();
+    const dataDir = path.join(home.dir, 'data');
+    const port = await freePort();
+    const upstream = await startUpstream();
+    await saveConfig(dataDir, { listen: { port }, smarthost: { host: '127.0.0.1', port: upstream.port, security: 'none' } });
+    const squatter = net.createServer();
+    await new Promise<void>((r) => squatter.listen(port, '127.0.0.1', r));
+    const app = launchTrayApp({ args: ['--data-dir', dataDir, '--hidden'], env: home.env });
+    try {
+      let s = await app.waitFor('the start failure', (st) => st.notifications.length > 0 && st);
+      expect(s.notifications).toEqual([{ title: 'SMTP Relay could not start', body: expect.stringContaining('already in use'), shown: true, clickListeners: 1 }]);
+      expect(trayShows(s, 'stopped', 0)).toBe(true);
+      expect(s.tray?.tooltip).toMatch(/^SMTP Relay — not running: cannot listen on 127\.0\.0\.1:\d+/);
+      expect(s.windows).toEqual([]);
+
+      await app.command({ cmd: 'click-notification', index: 0 });
+      s = await app.waitFor('the window from the notification', (st) => openWindows(st)[0]?.visible && st);
+      expect(s.windows[0]?.url).toBe('app://relay/index.html#/settings');
+
+      await new Promise((r) => squatter.close(r));
+      await app.clickTrayMenu('Start relay');
+      s = await app.waitFor('the relay running', (st) => trayShows(st, 'idle', 0) && st);
+      expect(s.tray?.menu?.map((i) => i.label)).toContain('Pause delivery');
+      expect((await sendMail(port, 3)).response).toMatch(/^250 /);
+      await app.waitFor('delivery', () => upstream.messages.length === 1);
+      await app.command({ cmd: 'quit' });
+      expect(await app.exited).toBe(0);
+    } finally {
+      await app.kill();
+      squatter.close();
+      await upstream.stop();
+      await home.remove();
+    }
+  }, 90_000);
+});
+
+describe('the stand-in utilityProcess (for the relay hosted in a utility process)', () => {
+  it('forks a module with process.parentPort: arguments, queued structured-clone messages both ways, piped stdout, exit code', async () => {
+    const home = await appHome();
+    const entry = path.join(home.dir, 'entry.mjs');
+    const child = path.join(home.dir, 'child.mjs');
+    await fs.writeFile(child, `
+      console.log('argv ' + JSON.stringify(process.argv.slice(2)));
+      setTimeout(() => process.parentPort.once('message', (e) => process.parentPort.postMessage({ got: e.data, isDate: e.data.when instanceof Date })), 200);
+    `);
+    await fs.writeFile(entry, `
+      import { app, utilityProcess } from 'electron';
+      app.whenReady().then(() => {
+        const child = utilityProcess.fork(${JSON.stringify(child)}, ['--flag', 'x'], { stdio: 'pipe', execArgv: ['--max-semi-space-size=4'] });
+        child.stdout.on('data', (d) => process.stdout.write('child: ' + d));
+        child.on('spawn', () => console.log('spawned ' + (child.pid > 0)));
+        child.on('message', (m) => { console.log('reply ' + JSON.stringify(m)); child.kill(); });
+        child.on('exit', (code) => { console.log('exit ' + code); app.exit(0); });
+        child.postMessage({ when: new Date(0) }); // before the child listens: Electron queues it
+      });
+    `);
+    const app = launchTrayApp({ entry, env: home.env });
+    try {
+      expect(await app.exited).toBe(0);
+      const out = app.output();
+      expect(out).toContain('spawned true');
+      expect(out).toContain('child: argv ["--flag","x"]');
+      expect(out).toContain('reply {"got":{"when":"1970-01-01T00:00:00.000Z"},"isDate":true}');
+      expect(out).toMatch(/exit \d+/);
+    } finally {
+      await app.kill();
+      await home.remove();
+    }
+  }, 60_000);
+});

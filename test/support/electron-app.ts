@@ -38,6 +38,8 @@ export interface TrayApp {
 }
 
 export interface LaunchOptions {
+  /** The app's entry module; default the built out/main/main.js. */
+  entry?: string;
   /** Arguments after the entry, e.g. ['--data-dir', dir, '--hidden']. */
   args?: string[];
   /** Added to the environment: XDG_CONFIG_HOME sets where appData (and the default userData) is. */
@@ -51,7 +53,7 @@ export async function appHome(): Promise<{ dir: string; env: NodeJS.ProcessEnv; 
 }
 
 export function launchTrayApp(opts: LaunchOptions = {}): TrayApp {
-  const child = fork(BOOT, [APP_ENTRY, ...(opts.args ?? [])], {
+  const child = fork(BOOT, [opts.entry ?? APP_ENTRY, ...(opts.args ?? [])], {
     execArgv: ['--import', REGISTER, '--no-warnings=ExperimentalWarning'],
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
