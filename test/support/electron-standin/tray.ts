@@ -58,7 +58,9 @@ export const Menu: MenuStatic = {
   },
 };
 
-let current: StandinTray | null = null;
+/** Trays in creation order; the app has one, the last one is what the test clicks. */
+const trays: StandinTray[] = [];
+const currentTray = (): StandinTray | undefined => trays.at(-1);
 
 class StandinTray extends EventEmitter {
   private destroyed = false;
@@ -68,7 +70,7 @@ class StandinTray extends EventEmitter {
     super();
     if (!isReady()) throw new Error('Cannot create Tray before app is ready');
     if (!(image instanceof StandinNativeImage)) throw new TypeError('Tray: image must be a NativeImage');
-    current = this;
+    trays.push(this);
     state.tray = { destroyed: false, tooltip: '', image: image.representations, imageChanges: 0, menu: null, clickListeners: 0 };
     this.on('newListener', (event: string) => { if (event === 'click' && state.tray) state.tray.clickListeners++; });
   }
@@ -127,13 +129,15 @@ class StandinNotification extends EventEmitter {
 export const Notification: NotificationStatic = StandinNotification;
 
 onCommand('click-tray', () => {
+  const current = currentTray();
   if (!current || current.isDestroyed()) throw new Error('no tray icon');
   current.emit('click', preventableEvent(), { x: 0, y: 0, width: 16, height: 16 }, { x: 0, y: 0 });
 });
 
 onCommand('click-tray-menu', ({ label }) => {
-  const item = current?.menu?.entries.find((e) => e.label === label);
-  if (!item) throw new Error(`the tray menu has no item "${label}" (it has: ${current?.menu?.entries.map((e) => e.label).filter(Boolean).join(', ') ?? 'no menu'})`);
+  const menu = currentTray()?.menu;
+  const item = menu?.entries.find((e) => e.label === label);
+  if (!item) throw new Error(`the tray menu has no item "${label}" (it has: ${menu?.entries.map((e) => e.label).filter(Boolean).join(', ') ?? 'no menu'})`);
   if (!item.enabled) throw new Error(`"${label}" is disabled`);
   if (!item.click) throw new Error(`"${label}" does nothing when clicked (no click handler)`);
   if (item.type === 'checkbox') item.checked = !item.checked; // Electron flips it before calling click
