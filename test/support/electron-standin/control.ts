@@ -97,5 +97,4 @@ export type Command =
 export type ToApp = { kind: 'command'; id: number; command: Command };
 export type FromApp =
   | { kind: 'reply'; id: number; ok: true; value: unknown }
-  | { kind: 'reply'; id: number; ok: false; error: string }
-  | { kind: 'exit'; code: number };
+  | { kind: 'reply'; id: number; ok: false; error: string };

@@ -54,8 +54,5 @@ export function exitProcess(code: number): void {
   if (exiting) return;
   exiting = true;
   const bounded = (p: Promise<void>) => Promise.race([p.catch(() => {}), new Promise<void>((r) => setTimeout(r, 5_000))]);
-  void Promise.all(exitTasks.map((t) => bounded(t()))).then(() => {
-    send({ kind: 'exit', code });
-    process.exit(code);
-  });
+  void Promise.all(exitTasks.map((t) => bounded(t()))).then(() => process.exit(code));
 }

@@ -1,11 +1,12 @@
-// BrowserWindow and its webContents: each window is a page in headless Chromium (Debian's, through
-// playwright-core, as test/support/browser.ts launches it) showing the real built page, served by the
+// BrowserWindow and its webContents: each window is a page in headless Chromium (Debian's, launched by
+// test/support/browser.ts) showing the real built page, served by the
 // app's own protocol handler (scheme.ts) with the built preload in front of it (page-preload.ts).
 // Navigations the page starts go through the app's will-navigate / will-redirect listeners and
 // window.open through its window-open handler, as in Electron; the network is not reachable.
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { chromium, type BrowserContext, type Page, type Route } from 'playwright-core';
+import type { BrowserContext, Page, Route } from 'playwright-core';
+import { launchChromium } from '../browser.js';
 import { allWindowsClosed, emitWebContentsCreated, isReady, preventableEvent } from './app.js';
 import type { WindowState } from './control.js';
 import { invoke } from './ipc-main.js';
@@ -17,7 +18,6 @@ import type { BrowserWindow as BrowserWindowType, BrowserWindowConstructor, WebC
 export type BrowserWindow = BrowserWindowType;
 export type WebContents = WebContentsType;
 
-const CHROMIUM = '/usr/bin/chromium';
 const windows = new Map<Page, StandinBrowserWindow>();
 const byId = new Map<number, StandinBrowserWindow>();
 let context: Promise<BrowserContext> | null = null;
@@ -25,10 +25,7 @@ let nextId = 1;
 
 function browserContext(): Promise<BrowserContext> {
   context ??= (async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    const browser = await launchChromium();
     atExit(() => browser.close());
     const ctx = await browser.newContext({ serviceWorkers: 'block' });
     await ctx.exposeBinding(INVOKE_BINDING, ({ page, frame }, channel: string, args: unknown[]) => {
