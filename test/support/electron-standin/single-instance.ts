@@ -21,10 +21,13 @@ function alive(pid: number): boolean {
 
 /** Synchronous like Electron's; `onSecondLaunch` runs in the first process for each later launch. */
 export function requestLock(userData: string, additionalData: unknown, onSecondLaunch: (launch: SecondLaunch) => void): boolean {
-  // A Unix socket path must stay under ~100 bytes: named after a hash of the folder, in the temp dir.
-  const base = path.join(os.tmpdir(), `electron-standin-${createHash('sha256').update(path.resolve(userData)).digest('hex').slice(0, 16)}`);
-  const lockFile = `${base}.lock`;
-  const socketPath = `${base}.sock`;
+  // In userData, as Chromium's SingletonLock and SingletonSocket; a Unix socket's path must stay under
+  // ~100 bytes, so a long folder gets its socket in the temp dir, named after a hash of the folder.
+  fs.mkdirSync(userData, { recursive: true });
+  const lockFile = path.join(userData, 'SingletonLock');
+  const near = path.join(userData, 'SingletonSocket');
+  const socketPath = Buffer.byteLength(near) < 100 ? near
+    : path.join(os.tmpdir(), `electron-standin-${createHash('sha256').update(path.resolve(userData)).digest('hex').slice(0, 16)}.sock`);
   for (;;) {
     try {
       fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
