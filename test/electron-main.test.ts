@@ -106,8 +106,9 @@ describe.skipIf(!runnable)('the tray app (out/main) with an embedded relay, unde
     expect(s.tray?.menu?.map((i) => i.label).filter(Boolean)).toEqual([
       'Queue empty', 'Open settings', 'Show queue', 'Retry all now', 'Pause delivery', 'Start at login', 'Open log folder', 'Quit',
     ]);
-    // The relay is up (the page does not ask for a password it has: the smarthost counts as set up).
-    expect(trayShows(s, 'error', 0) || trayShows(s, 'idle', 0)).toBe(true);
+    // The relay is up (it looks for the smarthost's password when there is mail to send): green, empty.
+    const idle = await app.waitFor('the green tray', (st) => trayShows(st, 'idle', 0) && st);
+    expect(idle.tray?.tooltip).toBe('SMTP Relay — queue empty');
     const smtp = await RawSmtp.connect(port);
     expect(await smtp.reply()).toMatch(/^220 /);
     smtp.close();
