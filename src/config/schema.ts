@@ -2,7 +2,7 @@
 // Field names are a public contract (ARCHITECTURE.md): add fields, never rename them.
 import net from 'node:net';
 import { z } from 'zod';
-import { isLoopback, isNonPublicRange } from '../receive/networks.js';
+import { isLoopback, isOpenToInternet } from '../receive/networks.js';
 import { parseDuration, parseSchedule } from './duration.js';
 
 export const CONFIG_VERSION = 1;
@@ -169,12 +169,13 @@ function oauthIssues(a: z.infer<typeof authSchema>): [field: string, message: st
  * Listening beyond loopback (0.0.0.0, ::, a LAN address) with an allowedClients range that takes in
  * a wide part of the public Internet would make the relay an open relay. Private and reserved ranges
  * of any size are fine, and so are public ones up to a /24 (IPv4) or /48 (IPv6): a partner's server.
+ * An IPv4-mapped IPv6 range counts as the IPv4 range it is (::ffff:0:0/96 is 0.0.0.0/0).
  */
 function openRelayRanges(listen: { host: string; allowedClients: string[] }): { path: (string | number)[]; message: string }[] {
   if (isLoopback(listen.host)) return [];
   return listen.allowedClients.flatMap((text, i) => {
     const r = parseCidr(text);
-    if (!r || r.prefix >= (r.family === 'ipv4' ? 24 : 48) || isNonPublicRange(r.address, r.prefix)) return [];
+    if (!r || !isOpenToInternet(r.address, r.prefix)) return [];
     return [{
       path: ['listen', 'allowedClients', i],
       message: `"${text}" would let computers anywhere on the Internet send mail through this relay (an open relay), because listen.host "${listen.host}" accepts connections from the network; list only your own networks, e.g. 192.168.1.0/24, or set listen.host to 127.0.0.1`,
