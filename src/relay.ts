@@ -22,6 +22,7 @@ import { type Blocked, type DeliveryTransport, QueueManager, type QueueSettings 
 import { MxTransport } from './deliver/mx.js';
 import { SmarthostTransport } from './deliver/smarthost.js';
 import { MailLog } from './log/mail-log.js';
+import { headerField, mailbox, unstructured } from './mail/header-field.js';
 import { oauthAdviceFor } from './oauth/advice.js';
 import { openSystemBrowser } from './oauth/open-browser.js';
 import { deleteOAuthSecret, oauthStatus, signInWithBrowser, storeOAuthSecret } from './oauth/setup.js';
@@ -314,9 +315,18 @@ export class RelayService implements RelayApi {
     const from = this.config.smarthost.auth.username.includes('@') ? this.config.smarthost.auth.username : `smtp-relay@${hostname}`;
     const ingest = await spool.beginIngest();
     const subject = 'SMTP Relay Tray test message';
+    let head: string[];
+    try {
+      head = [
+        headerField('From', mailbox(from, 'SMTP Relay Tray')), headerField('To', mailbox(to)), headerField('Subject', unstructured(subject)),
+        headerField('Date', rfc5322Date(new Date())), headerField('Message-ID', `<${ingest.id}@${hostname}>`),
+      ];
+    } catch (e) {
+      await ingest.abort();
+      throw new RelayError('invalid', (e as Error).message);
+    }
     const text = [
-      `From: SMTP Relay Tray <${from}>`, `To: <${to}>`, `Subject: ${subject}`, `Date: ${rfc5322Date(new Date())}`,
-      `Message-ID: <${ingest.id}@${hostname}>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '',
+      ...head, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '',
       `This test message was sent by SMTP Relay Tray on ${hostname} through ${this.config.smarthost.host || '(no smarthost)'}.`,
       'If you can read it, applications on that server can send mail through the relay.', '',
     ].join('\r\n');

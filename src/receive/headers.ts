@@ -1,6 +1,7 @@
 // What the receiver needs from a message's header section as it streams past: the Received: count
 // (mail loop detection, Postfix's hopcount_limit) and the Subject for the queue view. Only the header
 // section is buffered, and only up to a cap, so a huge body costs nothing here.
+import { headerField } from '../mail/header-field.js';
 
 const HEADER_CAP = 256 * 1024;
 
@@ -61,8 +62,9 @@ export interface ReceivedInfo {
 /** The trace header we prepend (RFC 5321 §4.4), in Postfix's shape. */
 export function receivedHeader(r: ReceivedInfo): string {
   const helo = r.helo.replace(/[^\x21-\x7e]/g, '') || 'unknown';
-  const forPart = r.rcpt ? `\r\n\tfor <${r.rcpt}>` : '';
-  return `Received: from ${helo} ([${r.ip}])\r\n\tby ${r.hostname} (SMTP Relay Tray) with ${r.protocol} id ${r.id}${forPart};\r\n\t${rfc5322Date(r.date ?? new Date())}\r\n`;
+  const by = `by ${r.hostname} (SMTP Relay Tray) with ${r.protocol} id ${r.id}`;
+  const parts = [`from ${helo} ([${r.ip}])`, r.rcpt ? by : `${by};`, ...(r.rcpt ? [`for <${r.rcpt}>;`] : []), rfc5322Date(r.date ?? new Date())];
+  return `${headerField('Received', ...parts)}\r\n`;
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
