@@ -33,6 +33,8 @@ export interface UpstreamOptions {
     pass: string;
     /** Mechanisms advertised, in this order (default PLAIN LOGIN); any of PLAIN, LOGIN, CRAM-MD5. */
     methods?: string[];
+    /** Offer AUTH but take mail without it too (smtp-server's authOptional). */
+    optional?: boolean;
   };
   /** Replies that replace the default acceptance at each step. */
   replies?: {
@@ -98,6 +100,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
     hideSTARTTLS: starttls === 'hidden',
     disabledCommands: [...(options.auth ? [] : ['AUTH']), ...(starttls === 'disabled' ? ['STARTTLS'] : [])],
     authMethods: options.auth?.methods ?? ['PLAIN', 'LOGIN'],
+    authOptional: options.auth?.optional ?? false,
     // Tests cover AUTH without TLS too (security "none"); smtp-server would answer 538 otherwise.
     allowInsecureAuth: true,
     size: options.size,
