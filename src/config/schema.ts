@@ -121,10 +121,15 @@ export const smarthostSchema = z.strictObject({
   security: z.enum(['starttls', 'tls', 'opportunistic', 'none']).default('starttls'),
   verifyCertificate: z.boolean().default(true),
   /** PEM file with the private CA that signed the smarthost's certificate (added to the system roots). */
-  caFile: text().default(''),
+  caFile: text().refine((s) => !NETWORK_PATH.test(s.trim()), {
+    error: 'must be a file on this computer, not a network path (\\\\server\\share\\…): opening it would make Windows sign in to that server with this account\'s credentials; copy the CA file to a local folder',
+  }).default(''),
   maxConnections: z.number().int().min(1).max(50).default(3),
   auth: authSchema.prefault({}),
 });
+
+/** \\server\share, //server/share, \\?\UNC\server (any mix of slashes); \\?\C:\ and \\.\C:\ are local. */
+const NETWORK_PATH = /^[\\/]{2}(?![?.][\\/][A-Za-z]:)/;
 
 const MAILBOX = /^[^\s<>@]+@[^\s<>@]+$/;
 const mailbox = text().trim().regex(MAILBOX, { error: 'must be an e-mail address such as jts@contoso.com' });

@@ -31,6 +31,8 @@ export function httpsRequest(method: 'GET' | 'POST', url: string, opts: HttpsOpt
       method,
       headers: opts.headers,
       ca: opts.ca ? [...tls.rootCertificates, opts.ca] : undefined,
+      // RFC 8996: client secrets and tokens never over anything older than TLS 1.2, whatever Node's default.
+      minVersion: 'TLSv1.2',
       timeout: opts.timeoutMs ?? 30_000,
     }, (res) => {
       const chunks: Buffer[] = [];

@@ -56,6 +56,8 @@ export interface UpstreamOptions {
   port?: number;
   /** Listen on this loopback address (127.0.0.2, ::1 …: MX hosts sharing one port); default 127.0.0.1. */
   host?: string;
+  /** TLS settings of the server (e.g. maxVersion "TLSv1.1" for an outdated one). */
+  tls?: Pick<SMTPServerOptions, 'minVersion' | 'maxVersion' | 'ciphers'>;
 }
 
 export interface ReceivedMessage {
@@ -96,6 +98,7 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
   const serverOptions: SMTPServerOptions = {
     key,
     cert,
+    ...options.tls,
     secure: options.implicitTls ?? false,
     hideSTARTTLS: starttls === 'hidden',
     disabledCommands: [...(options.auth ? [] : ['AUTH']), ...(starttls === 'disabled' ? ['STARTTLS'] : [])],
