@@ -31,7 +31,8 @@ import { OAuthTokens } from './oauth/token-source.js';
 import type { AccessToken, AccessTokenSource } from './oauth/token.js';
 import { Receiver } from './receive/server.js';
 import type { CredentialStore } from './secrets/credential-store.js';
-import { resolveSmarthostPassword, smarthostAccount } from './secrets/smarthost-password.js';
+import { bindPasswordEnv, resolveSmarthostPassword, smarthostAccount } from './secrets/smarthost-password.js';
+import { passwordAccount } from './oauth/stored-secrets.js';
 import { rfc5322Date } from './receive/headers.js';
 import { Spool, type Entry } from './spool/spool.js';
 import type { MessageState, RecipientState } from './spool/state.js';
@@ -66,6 +67,8 @@ export class RelayService implements RelayApi {
   private readonly claimed = new Set<string>();
   /** OAuth2 access tokens, kept across transports while config and secrets stay the same. */
   private oauthTokens: OAuthTokens | null = null;
+  /** The environment secrets are read from for a config: SMTP_RELAY_SMARTHOST_PASSWORD only for the host configured at open(). */
+  private secretEnv!: ReturnType<typeof bindPasswordEnv>;
 
   constructor(private readonly opts: RelayServiceOptions) {}
 
@@ -76,6 +79,7 @@ export class RelayService implements RelayApi {
   /** Loads config (refusing a bad one), takes the spool lock and recovers it. No network. */
   async open(): Promise<void> {
     this.config = await loadConfig(this.opts.dataDir);
+    this.secretEnv = bindPasswordEnv(this.opts.env ?? process.env, this.config.smarthost.host);
     this.log = new MailLog({ dir: path.join(this.opts.dataDir, 'logs'), stdout: this.opts.logToStdout });
     this.spool = await Spool.open(path.join(this.opts.dataDir, 'spool'));
   }
@@ -252,7 +256,7 @@ export class RelayService implements RelayApi {
 
   async getOAuthStatus(): Promise<OAuthStatus> {
     try {
-      return await oauthStatus(this.config, this.opts.credentials, this.opts.env);
+      return await oauthStatus(this.config, this.opts.credentials, this.secretEnv(this.config).env);
     } catch (e) {
       throw new RelayError('unavailable', (e as Error).message);
     }
@@ -274,7 +278,7 @@ export class RelayService implements RelayApi {
   }
 
   async oauthLogin(): Promise<OAuthStatus> {
-    const refreshToken = await signInWithBrowser(this.config, this.opts.credentials, this.opts.env, { openBrowser: this.opts.openBrowser ?? openSystemBrowser });
+    const refreshToken = await signInWithBrowser(this.config, this.opts.credentials, this.secretEnv(this.config).env, { openBrowser: this.opts.openBrowser ?? openSystemBrowser });
     return this.setOAuthSecret('refresh-token', refreshToken);
   }
 
@@ -282,8 +286,9 @@ export class RelayService implements RelayApi {
     const c = this.config.smarthost;
     if (!c.host || !c.auth.username) return { account: null, stored: false, source: null };
     try {
-      const found = await resolveSmarthostPassword(this.config, this.opts.credentials, this.opts.env);
-      return { account: smarthostAccount(this.config), stored: found !== null, source: found?.source ?? null };
+      const account = passwordAccount(this.config);
+      const found = await resolveSmarthostPassword(this.config, this.opts.credentials, this.secretEnv(this.config).env, account);
+      return { account, stored: found !== null, source: found?.source ?? null };
     } catch (e) {
       throw new RelayError('unavailable', (e as Error).message);
     }
@@ -293,7 +298,7 @@ export class RelayService implements RelayApi {
     const c = this.config;
     let credentials: TestCredentials | null = null;
     if (c.smarthost.auth.method === 'password' && c.smarthost.host && c.smarthost.auth.username) {
-      const found = await resolveSmarthostPassword(c, this.opts.credentials, this.opts.env).catch(() => null);
+      const found = await resolveSmarthostPassword(c, this.opts.credentials, this.secretEnv(c).env).catch(() => null);
       if (found) {
         this.log?.redact(found.password);
         credentials = { user: c.smarthost.auth.username, pass: found.password };
@@ -461,11 +466,11 @@ export class RelayService implements RelayApi {
     let password: string | null = null;
     if (c.smarthost.auth.method === 'password') {
       try {
-        password = (await resolveSmarthostPassword(c, this.opts.credentials, this.opts.env))?.password ?? null;
+        password = (await resolveSmarthostPassword(c, this.opts.credentials, this.secretEnv(c).env))?.password ?? null;
       } catch (e) {
         return unconfigured((e as Error).message);
       }
-      if (!password) return unconfigured(`no password stored for ${smarthostAccount(c)}: run \`smtp-relay password set\` or enter it in the settings window`);
+      if (!password) return unconfigured(this.secretEnv(c).withheld ?? `no password stored for ${smarthostAccount(c)}: run \`smtp-relay password set\` or enter it in the settings window`);
       this.log.redact(password);
     }
     try {
@@ -477,8 +482,8 @@ export class RelayService implements RelayApi {
 
   /** The OAuth2 token source for `c`, or why there is none (a secret not stored, the keychain failing). */
   private async oauthSource(c: Config): Promise<AccessTokenSource | string> {
-    this.oauthTokens ??= new OAuthTokens(this.opts.credentials, this.opts.env);
-    const got = await this.oauthTokens.sourceFor(c);
+    this.oauthTokens ??= new OAuthTokens(this.opts.credentials);
+    const got = await this.oauthTokens.sourceFor(c, this.secretEnv(c));
     if ('missing' in got) return got.missing;
     for (const secret of got.secrets) this.log.redact(secret);
     return got.source;
@@ -504,7 +509,7 @@ export class RelayService implements RelayApi {
     if (!this.config.smarthost.host || !this.config.smarthost.auth.username) {
       throw new RelayError('invalid', 'set smarthost.host and smarthost.auth.username before storing a password');
     }
-    return smarthostAccount(this.config);
+    return passwordAccount(this.config);
   }
 
   private async findMessage(id: string): Promise<{ entry: Entry; state: MessageState }> {
