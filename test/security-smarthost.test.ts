@@ -10,7 +10,8 @@ import { SmarthostTransport } from '../src/deliver/smarthost.js';
 import { testConnection } from '../src/diagnose/test-connection.js';
 import type { AccessTokenSource } from '../src/oauth/token.js';
 import { MemoryCredentialStore } from '../src/secrets/credential-store.js';
-import { startRelay, waitFor, type TestRelay } from './support/relay.js';
+import { startDnsServer } from './support/dns-server.js';
+import { freePort, startRelay, waitFor, type TestRelay } from './support/relay.js';
 import { testCertificates, type TestCertificates } from './support/tls.js';
 import { startUpstream, type Upstream, type UpstreamOptions } from './support/upstream.js';
 import { startWireTap, type WireTap } from './support/wire-tap.js';
@@ -172,5 +173,27 @@ describe('test-connection says what happened', () => {
     expect(r.ok).toBe(true);
     expect(r.message).toBe('connected; TLS in use (certificate verified); signed in (no mail was sent)');
     expect(r.warnings).toBeUndefined();
+  });
+});
+
+describe('MX mode', () => {
+  it('never logs in: an MX host offering AUTH without STARTTLS gets the message and no AUTH, with a password stored and in the environment', async () => {
+    const dns = await startDnsServer({ 'dest.test': { MX: [[10, 'mx.dest.test']] }, 'mx.dest.test': { A: ['127.0.0.41'] } });
+    cleanup.push(() => dns.stop());
+    const port = await freePort();
+    const up = await startUpstream({ host: '127.0.0.41', port, starttls: 'disabled', auth: { user: USER, pass: PASSWORD, optional: true } });
+    cleanup.push(() => up.stop());
+    const credentials = new MemoryCredentialStore();
+    await credentials.set(`${USER}@smtp.example`, PASSWORD);
+    const relay: TestRelay = await startRelay(
+      { delivery: { mode: 'mx', heloName: 'relay.mx.test' }, smarthost: { host: 'smtp.example', auth: { method: 'password', username: USER } } },
+      { credentials, env: { SMTP_RELAY_SMARTHOST_PASSWORD: PASSWORD }, mx: { dnsServers: [dns.server], port } },
+    );
+    cleanup.push(() => relay.stop());
+    await relay.relay.sendTest('dev@dest.test');
+    await waitFor(() => up.messages.length === 1, 20_000, 'MX delivery');
+    expect(up.messages[0]).toMatchObject({ authUser: null, secure: false });
+    expect(up.commands.some((c) => /^AUTH/i.test(c))).toBe(false);
+    expect(up.messages[0]?.raw.toString('latin1')).not.toContain(PASSWORD);
   });
 });
