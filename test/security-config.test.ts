@@ -56,7 +56,7 @@ describe('control characters in settings', () => {
     await expect(open.relay.sendTest('x@example.net>\r\nBcc: victim@example.net')).rejects.toThrow(/not a single e-mail address/);
     const { id } = await open.relay.sendTest('ops@example.net');
     const { headers } = await open.relay.getMessage(id);
-    expect(headers).toMatch(/^From: "SMTP Relay Tray" <jts@contoso\.com>\r?$/m);
+    expect(headers).toMatch(/^From: SMTP Relay Tray <jts@contoso\.com>\r?$/m);
     expect(headers).not.toMatch(/^Bcc:/im);
     const queued = await open.relay.listQueue();
     expect(queued.items.map((i) => i.id)).toEqual([id]);
@@ -78,6 +78,8 @@ describe('control characters in settings', () => {
     expect(() => headerField('To', INJECTION)).toThrow(/control characters/);
     expect(() => mailbox(INJECTION)).toThrow(/not a single e-mail address/);
     expect(mailbox('jts@contoso.com', 'Relay "Tray"')).toBe('"Relay \\"Tray\\"" <jts@contoso.com>');
+    expect(mailbox('jts@contoso.com', 'SMTP Relay Tray')).toBe('SMTP Relay Tray <jts@contoso.com>');
+    expect(mailbox('jts@contoso.com', 'Relay (Tray)')).toBe('"Relay (Tray)" <jts@contoso.com>');
     expect(mailbox('jts@contoso.com', 'Relais Zürich')).toBe('=?utf-8?B?UmVsYWlzIFrDvHJpY2g=?= <jts@contoso.com>');
     const state = { id: 'abc', from: 'app@jts.local', created: Date.now(), rcpts: [] } as unknown as MessageState;
     expect(() => buildDsn({ kind: 'failed', hostname: 'relay.test\r\nBcc: victim@example.net', state, recipients: [], headers: '' })).toThrow(/not a single e-mail address: "MAILER-DAEMON@relay\.test\\r\\nBcc/);

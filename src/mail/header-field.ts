@@ -31,6 +31,8 @@ export function mailbox(address: string, displayName?: string): string {
     throw new HeaderValueError(`not a single e-mail address: ${JSON.stringify(address)}`);
   }
   if (!displayName) return `<${address}>`;
-  const name = /^[\x20-\x7e]*$/.test(displayName) ? `"${displayName.replace(/["\\]/g, '\\$&')}"` : unstructured(displayName);
+  // Words of atext stay as they are (RFC 5322 §3.2.3); other ASCII is quoted; the rest encoded.
+  const name = /^[\w!#$%&'*+/=?^`{|}~ -]*$/.test(displayName) ? displayName
+    : /^[\x20-\x7e]*$/.test(displayName) ? `"${displayName.replace(/["\\]/g, '\\$&')}"` : unstructured(displayName);
   return `${name} <${address}>`;
 }
