@@ -24,6 +24,7 @@ import { type Blocked, type DeliveryTransport, QueueManager, type QueueSettings 
 import { MxTransport } from './deliver/mx.js';
 import { SmarthostTransport } from './deliver/smarthost.js';
 import { MailLog, printable, type LogLevel } from './log/mail-log.js';
+import { headerField, mailbox, unstructured } from './mail/header-field.js';
 import { oauthAdviceFor } from './oauth/advice.js';
 import { openSystemBrowser } from './oauth/open-browser.js';
 import { deleteOAuthSecret, oauthStatus, signInWithBrowser, storeOAuthSecret } from './oauth/setup.js';
@@ -32,7 +33,8 @@ import { OAuthTokens } from './oauth/token-source.js';
 import type { AccessToken, AccessTokenSource } from './oauth/token.js';
 import { Receiver } from './receive/server.js';
 import type { CredentialStore } from './secrets/credential-store.js';
-import { resolveSmarthostPassword, smarthostAccount } from './secrets/smarthost-password.js';
+import { bindPasswordEnv, resolveSmarthostPassword, smarthostAccount } from './secrets/smarthost-password.js';
+import { passwordAccount } from './oauth/stored-secrets.js';
 import { rfc5322Date } from './receive/headers.js';
 import { Spool, type CorruptEntry, type Entry } from './spool/spool.js';
 import type { MessageState, RecipientState } from './spool/state.js';
@@ -75,6 +77,8 @@ export class RelayService implements RelayApi {
   /** Why the config.json on disk is not the one in force (a hand edit that does not validate). */
   private configError: string | null = null;
   private unwatchConfig: (() => void) | null = null;
+  /** The environment secrets are read from for a config: SMTP_RELAY_SMARTHOST_PASSWORD only for the host configured at open(). */
+  private secretEnv!: ReturnType<typeof bindPasswordEnv>;
 
   constructor(private readonly opts: RelayServiceOptions) {}
 
@@ -86,6 +90,7 @@ export class RelayService implements RelayApi {
   async open(): Promise<void> {
     const tightened = await makeDataDirPrivate(this.opts.dataDir);
     this.config = await loadConfig(this.opts.dataDir);
+    this.secretEnv = bindPasswordEnv(this.opts.env ?? process.env, this.config.smarthost.host);
     this.log = new MailLog({ dir: path.join(this.opts.dataDir, 'logs'), stdout: this.opts.logToStdout });
     for (const change of tightened) this.log.warn(`data directory made private to its owner: ${change}`);
     this.spool = await Spool.open(path.join(this.opts.dataDir, 'spool'));
@@ -311,7 +316,7 @@ export class RelayService implements RelayApi {
 
   async getOAuthStatus(): Promise<OAuthStatus> {
     try {
-      return await oauthStatus(this.config, this.opts.credentials, this.opts.env);
+      return await oauthStatus(this.config, this.opts.credentials, this.secretEnv(this.config).env);
     } catch (e) {
       throw new RelayError('unavailable', (e as Error).message);
     }
@@ -333,7 +338,7 @@ export class RelayService implements RelayApi {
   }
 
   async oauthLogin(): Promise<OAuthStatus> {
-    const refreshToken = await signInWithBrowser(this.config, this.opts.credentials, this.opts.env, { openBrowser: this.opts.openBrowser ?? openSystemBrowser });
+    const refreshToken = await signInWithBrowser(this.config, this.opts.credentials, this.secretEnv(this.config).env, { openBrowser: this.opts.openBrowser ?? openSystemBrowser });
     return this.setOAuthSecret('refresh-token', refreshToken);
   }
 
@@ -341,8 +346,9 @@ export class RelayService implements RelayApi {
     const c = this.config.smarthost;
     if (!c.host || !c.auth.username) return { account: null, stored: false, source: null };
     try {
-      const found = await resolveSmarthostPassword(this.config, this.opts.credentials, this.opts.env);
-      return { account: smarthostAccount(this.config), stored: found !== null, source: found?.source ?? null };
+      const account = passwordAccount(this.config);
+      const found = await resolveSmarthostPassword(this.config, this.opts.credentials, this.secretEnv(this.config).env, account);
+      return { account, stored: found !== null, source: found?.source ?? null };
     } catch (e) {
       throw new RelayError('unavailable', (e as Error).message);
     }
@@ -352,7 +358,7 @@ export class RelayService implements RelayApi {
     const c = this.config;
     let credentials: TestCredentials | null = null;
     if (c.smarthost.auth.method === 'password' && c.smarthost.host && c.smarthost.auth.username) {
-      const found = await resolveSmarthostPassword(c, this.opts.credentials, this.opts.env).catch(() => null);
+      const found = await resolveSmarthostPassword(c, this.opts.credentials, this.secretEnv(c).env).catch(() => null);
       if (found) {
         this.log?.redact(found.password);
         credentials = { user: c.smarthost.auth.username, pass: found.password };
@@ -374,9 +380,18 @@ export class RelayService implements RelayApi {
     const from = this.config.smarthost.auth.username.includes('@') ? this.config.smarthost.auth.username : `smtp-relay@${hostname}`;
     const ingest = await spool.beginIngest();
     const subject = 'SMTP Relay Tray test message';
+    let head: string[];
+    try {
+      head = [
+        headerField('From', mailbox(from, 'SMTP Relay Tray')), headerField('To', mailbox(to)), headerField('Subject', unstructured(subject)),
+        headerField('Date', rfc5322Date(new Date())), headerField('Message-ID', `<${ingest.id}@${hostname}>`),
+      ];
+    } catch (e) {
+      await ingest.abort();
+      throw new RelayError('invalid', (e as Error).message);
+    }
     const text = [
-      `From: SMTP Relay Tray <${from}>`, `To: <${to}>`, `Subject: ${subject}`, `Date: ${rfc5322Date(new Date())}`,
-      `Message-ID: <${ingest.id}@${hostname}>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '',
+      ...head, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '',
       `This test message was sent by SMTP Relay Tray on ${hostname} through ${this.config.smarthost.host || '(no smarthost)'}.`,
       'If you can read it, applications on that server can send mail through the relay.', '',
     ].join('\r\n');
@@ -521,11 +536,11 @@ export class RelayService implements RelayApi {
     let password: string | null = null;
     if (c.smarthost.auth.method === 'password') {
       try {
-        password = (await resolveSmarthostPassword(c, this.opts.credentials, this.opts.env))?.password ?? null;
+        password = (await resolveSmarthostPassword(c, this.opts.credentials, this.secretEnv(c).env))?.password ?? null;
       } catch (e) {
         return unconfigured((e as Error).message);
       }
-      if (!password) return unconfigured(`no password stored for ${smarthostAccount(c)}: run \`smtp-relay password set\` or enter it in the settings window`);
+      if (!password) return unconfigured(this.secretEnv(c).withheld ?? `no password stored for ${smarthostAccount(c)}: run \`smtp-relay password set\` or enter it in the settings window`);
       this.log.redact(password);
     }
     try {
@@ -537,8 +552,8 @@ export class RelayService implements RelayApi {
 
   /** The OAuth2 token source for `c`, or why there is none (a secret not stored, the keychain failing). */
   private async oauthSource(c: Config): Promise<AccessTokenSource | string> {
-    this.oauthTokens ??= new OAuthTokens(this.opts.credentials, this.opts.env);
-    const got = await this.oauthTokens.sourceFor(c);
+    this.oauthTokens ??= new OAuthTokens(this.opts.credentials);
+    const got = await this.oauthTokens.sourceFor(c, this.secretEnv(c));
     if ('missing' in got) return got.missing;
     for (const secret of got.secrets) this.log.redact(secret);
     return got.source;
@@ -582,7 +597,7 @@ export class RelayService implements RelayApi {
     if (!this.config.smarthost.host || !this.config.smarthost.auth.username) {
       throw new RelayError('invalid', 'set smarthost.host and smarthost.auth.username before storing a password');
     }
-    return smarthostAccount(this.config);
+    return passwordAccount(this.config);
   }
 
   private async findMessage(id: string): Promise<{ entry: Entry; state: MessageState }> {

@@ -45,7 +45,7 @@ describe('smtp-relay oauth', () => {
   it('import-certificate checks the file and keeps it in the keychain (split, as Windows needs); status describes it; delete removes it', async () => {
     await configure([['smarthost.host', 'smtp.office365.com'], ['smarthost.auth.username', MAILBOX], ['smarthost.auth.tenantId', 'contoso.onmicrosoft.com'],
       ['smarthost.auth.clientId', '4a1b2c3d-0000-1111-2222-333344445555'], ['smarthost.auth.credential', 'certificate'], ['smarthost.auth.method', 'oauth2-microsoft']]);
-    expect((await run(['oauth', 'status'])).stdout).toMatch(/^certificate: +NOT STORED +\[keychain account jts@contoso\.com@smtp\.office365\.com:certificate\]$/m);
+    expect((await run(['oauth', 'status'])).stdout).toMatch(/^certificate: +NOT STORED +\[keychain account jts@contoso\.com@smtp\.office365\.com:certificate https:\/\/login\.microsoftonline\.com\/contoso\.onmicrosoft\.com\/oauth2\/v2\.0\/token\]$/m);
 
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'oauth-cli-'));
     const pem = path.join(dir, 'app.pem');
@@ -57,8 +57,9 @@ describe('smtp-relay oauth', () => {
 
     const r = await run(['oauth', 'import-certificate', pem]);
     expect(r, r.stderr).toMatchObject({ code: 0 });
-    expect(r.stdout).toMatch(/certificate:\s+stored \(certificate [0-9A-F]{16}…, valid until \d{4}-\d\d-\d\d\)\s+\[keychain account jts@contoso\.com@smtp\.office365\.com:certificate\]/);
-    const account = `${MAILBOX}@smtp.office365.com:certificate`;
+    expect(r.stdout).toMatch(/certificate:\s+stored \(certificate [0-9A-F]{16}…, valid until \d{4}-\d\d-\d\d\)\s+\[keychain account jts@contoso\.com@smtp\.office365\.com:certificate https:\/\/login\.microsoftonline\.com\/contoso\.onmicrosoft\.com\/oauth2\/v2\.0\/token\]/);
+    // Bound to the token endpoint: another tokenEndpoint would need the certificate imported again.
+    const account = `${MAILBOX}@smtp.office365.com:certificate https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token`;
     expect(await keyring.lookup(KEYCHAIN_SERVICE, account)).toMatch(/^smtp-relay-tray:parts=3;-----BEGIN CERTIFICATE-----/);
     expect(await keyring.lookup(KEYCHAIN_SERVICE, `${account}#3`)).toContain('-----END PRIVATE KEY-----');
 
@@ -102,6 +103,6 @@ describe('smtp-relay oauth', () => {
     expect(await exited, out).toBe(0);
     expect(out).toMatch(/refresh-token:\s+stored/);
     const [refreshToken] = [...tokens.google.refreshTokens.keys()];
-    expect(await keyring.lookup(KEYCHAIN_SERVICE, `${MAILBOX}@smtp.gmail.com:refresh-token`)).toBe(refreshToken);
+    expect(await keyring.lookup(KEYCHAIN_SERVICE, `${MAILBOX}@smtp.gmail.com:refresh-token ${tokens.googleTokenEndpoint}`)).toBe(refreshToken);
   });
 });

@@ -12,7 +12,8 @@ import nodemailer from 'nodemailer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig, type ConfigInput } from '../src/config/schema.js';
 import { MemoryCredentialStore } from '../src/secrets/credential-store.js';
-import { smarthostAccount } from '../src/secrets/smarthost-password.js';
+import { oauthEndpoints } from '../src/oauth/endpoints.js';
+import { passwordAccount } from '../src/oauth/stored-secrets.js';
 import { startRelay, waitFor, type TestRelay } from './support/relay.js';
 import { testCertificates } from './support/tls.js';
 import { browse, signIn, startTokenServer, type TokenServer } from './support/token-server.js';
@@ -68,7 +69,7 @@ function microsoft(extra: Record<string, string> = {}) {
 /** Starts the relay and stores the client secret where `smtp-relay password set` puts it. */
 async function startWithSecret(input: ConfigInput, secret = SECRET): Promise<TestRelay> {
   relay = await startRelay(input, { credentials: new WindowsSizedStore() });
-  await relay.credentials.set(smarthostAccount(parseConfig(input)), secret);
+  await relay.credentials.set(passwordAccount(parseConfig(input)), secret);
   return relay;
 }
 
@@ -207,7 +208,7 @@ describe('oauth2-microsoft (client credentials through msal-node)', () => {
     tokens.microsoft[0]!.certificate = certificate;
     relay = await startRelay(await config(microsoft({ credential: 'certificate' })), { credentials: new WindowsSizedStore() });
     const status = await relay.relay.setOAuthSecret('certificate', `${key}\n${certificate}`);
-    expect(status.secrets).toEqual([expect.objectContaining({ kind: 'certificate', stored: true, account: `${MAILBOX}@localhost:certificate` })]);
+    expect(status.secrets).toEqual([expect.objectContaining({ kind: 'certificate', stored: true, account: `${MAILBOX}@localhost:certificate ${tokens.microsoftTokenEndpoint(TENANT)}` })]);
     expect(status.secrets[0]!.detail).toMatch(/^certificate [0-9A-F]{16}…, valid until \d{4}-\d\d-\d\d$/);
     await send(1);
     await delivered(1);
@@ -323,13 +324,13 @@ describe('oauth2-google', () => {
       await withUpstream({ provider: 'google' });
       const input = await config(google({ credential: 'installed-app', clientId: client.clientId }));
       relay = await startRelay(input, { openBrowser: browser });
-      await relay.credentials.set(smarthostAccount(parseConfig(input)), client.clientSecret);
+      await relay.credentials.set(passwordAccount(parseConfig(input)), client.clientSecret);
       expect((await relay.relay.getOAuthStatus()).secrets.map((s) => [s.kind, s.stored])).toEqual([['client-secret', true], ['refresh-token', false]]);
 
       const status = await relay.relay.oauthLogin();
       expect(status.secrets.map((s) => [s.kind, s.stored])).toEqual([['client-secret', true], ['refresh-token', true]]);
       const [refreshToken] = [...tokens.google.refreshTokens.keys()];
-      expect(await relay.credentials.get(`${MAILBOX}@localhost:refresh-token`)).toBe(refreshToken);
+      expect(await relay.credentials.get(`${MAILBOX}@localhost:refresh-token ${oauthEndpoints(parseConfig(input)).tokenEndpoint}`)).toBe(refreshToken);
 
       await send(1);
       await delivered(1);
@@ -343,7 +344,7 @@ describe('oauth2-google', () => {
       await withUpstream({ provider: 'google' });
       const input = await config(google({ credential: 'installed-app', clientId: client.clientId }));
       relay = await startRelay(input);
-      await relay.credentials.set(smarthostAccount(parseConfig(input)), client.clientSecret);
+      await relay.credentials.set(passwordAccount(parseConfig(input)), client.clientSecret);
       await relay.relay.setOAuthSecret('refresh-token', '1//revoked-refresh-token');
       await send(1);
       const status = await authFailed();

@@ -14,7 +14,7 @@ import { loginWithBrowser } from '../src/oauth/browser-login.js';
 import { oauthChecklist } from '../src/oauth/checklist.js';
 import { parseCertificateBundle, parseServiceAccountKey } from '../src/oauth/stored-secrets.js';
 import { TokenCache, TokenError, type AccessToken } from '../src/oauth/token.js';
-import { oauthEndpoints } from '../src/oauth/token-source.js';
+import { oauthEndpoints } from '../src/oauth/endpoints.js';
 import { MemoryCredentialStore } from '../src/secrets/credential-store.js';
 import { deleteLongSecret, getLongSecret, setLongSecret } from '../src/secrets/long-secret.js';
 import { testCertificates } from './support/tls.js';

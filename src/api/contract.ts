@@ -90,6 +90,8 @@ export interface ConnectionStep {
   detail: string;
   /** The server's exact reply, when the step had one. */
   reply?: string;
+  /** The step did not take place (STARTTLS not offered, AUTH withheld without TLS); `detail` says why. */
+  skipped?: true;
 }
 
 export interface TestConnectionResult {
@@ -101,6 +103,8 @@ export interface TestConnectionResult {
   advice: Advice | null;
   /** One line: the outcome, or the failing step and its reply. */
   message: string;
+  /** What works but is unsafe, in words: "the password crossed the network unencrypted". */
+  warnings?: string[];
 }
 
 /** A config field the schema refuses, with its message: { field: "smarthost.port", message: "must be at most 65535" }. */

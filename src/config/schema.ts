@@ -2,19 +2,36 @@
 // Field names are a public contract (ARCHITECTURE.md): add fields, never rename them.
 import net from 'node:net';
 import { z } from 'zod';
-import { isLoopback, isNonPublicRange } from '../receive/networks.js';
+import { CONTROL_CHARACTER } from '../mail/header-field.js';
+import { isLoopback, isOpenToInternet } from '../receive/networks.js';
 import { parseDuration, parseSchedule } from './duration.js';
 
 export const CONFIG_VERSION = 1;
 
+/**
+ * Every string in the config: no control characters. CR and LF would start a new header in the test
+ * message, a new SMTP command or a forged log line; the rest have no business in a setting either.
+ */
+function text() {
+  return z.string().refine((s) => !CONTROL_CHARACTER.test(s), {
+    abort: true,
+    error: (iss) => {
+      const c = CONTROL_CHARACTER.exec(String(iss.input))?.[0] ?? '';
+      return `must not contain control characters (found U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}${CONTROL_NAMES[c] ? `, ${CONTROL_NAMES[c]}` : ''})`;
+    },
+  });
+}
+
+const CONTROL_NAMES: Record<string, string> = { '\r': 'a carriage return', '\n': 'a line feed', '\t': 'a tab', '\0': 'a NUL' };
+
 const port = z.number().int().min(1).max(65535);
 
-const duration = z.string().refine(
+const duration = text().refine(
   (s) => { try { parseDuration(s); return true; } catch { return false; } },
   { error: (iss) => { try { parseDuration(String(iss.input)); return 'invalid duration'; } catch (e) { return (e as Error).message; } } },
 );
 
-const schedule = z.string().refine(
+const schedule = text().refine(
   (s) => { try { parseSchedule(s); return true; } catch { return false; } },
   { error: (iss) => { try { parseSchedule(String(iss.input)); return 'invalid schedule'; } catch (e) { return (e as Error).message; } } },
 );
@@ -24,7 +41,7 @@ function atLeast(d: typeof duration, ms: number, text: string) {
 }
 
 /** "127.0.0.0/8", "::1/128" or a bare address (a single host). */
-export const cidr = z.string().refine((s) => parseCidr(s) !== null, {
+export const cidr = text().refine((s) => parseCidr(s) !== null, {
   error: (iss) => `"${String(iss.input)}" is not an address range; write it like 127.0.0.0/8, 192.168.1.10 or ::1/128`,
 });
 
@@ -39,13 +56,13 @@ export function parseCidr(text: string): { address: string; prefix: number; fami
   return { address, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
 }
 
-const hostname = z.string().trim().max(253).regex(/^[A-Za-z0-9.:_-]*$/, {
+const hostname = text().trim().max(253).regex(/^[A-Za-z0-9.:_-]*$/, {
   error: 'may contain only letters, digits, dots, hyphens and colons (an IP address or a DNS name)',
 });
 
 export const listenSchema = z.strictObject({
   /** Address the SMTP listener binds to. Loopback by default: never reachable from the network unless changed. */
-  host: z.string().refine((s) => net.isIP(s) !== 0, { error: 'must be an IP address such as 127.0.0.1, ::1 or 0.0.0.0' }).default('127.0.0.1'),
+  host: text().refine((s) => net.isIP(s) !== 0, { error: 'must be an IP address such as 127.0.0.1, ::1 or 0.0.0.0' }).default('127.0.0.1'),
   port: port.default(25),
   /** Clients outside these ranges get 554 at connect. */
   allowedClients: z.array(cidr).min(1, { error: 'needs at least one range, e.g. 127.0.0.0/8' }).default(['127.0.0.0/8', '::1/128']),
@@ -75,25 +92,25 @@ export const deliverySchema = z.strictObject({
   delayWarningAfter: duration.default('4h'),
 });
 
-const httpsUrl = z.string().trim().max(2000).refine((s) => s === '' || URL.parse(s)?.protocol === 'https:', { error: 'must be an https:// address (or empty for the provider\'s own)' });
+const httpsUrl = text().trim().max(2000).refine((s) => s === '' || URL.parse(s)?.protocol === 'https:', { error: 'must be an https:// address (or empty for the provider\'s own)' });
 
 export const authSchema = z.strictObject({
   method: z.enum(['none', 'password', 'oauth2-microsoft', 'oauth2-google']).default('none'),
-  username: z.string().trim().max(320).default(''),
+  username: text().trim().max(320).default(''),
   /** SASL mechanism: auto prefers LOGIN where offered (Microsoft 365 rejects PLAIN). */
   mechanism: z.enum(['auto', 'LOGIN', 'PLAIN', 'CRAM-MD5']).default('auto'),
   /** OAuth2: what proves the app. auto = client-secret (oauth2-microsoft), service-account (oauth2-google). */
   credential: z.enum(['auto', 'client-secret', 'certificate', 'service-account', 'installed-app']).default('auto'),
   /** oauth2-microsoft: the Directory (tenant) ID, or the tenant's domain. */
-  tenantId: z.string().trim().max(256).regex(/^[A-Za-z0-9.-]*$/, { error: 'must be the Directory (tenant) ID (a GUID) or a domain such as contoso.onmicrosoft.com' }).default(''),
+  tenantId: text().trim().max(256).regex(/^[A-Za-z0-9.-]*$/, { error: 'must be the Directory (tenant) ID (a GUID) or a domain such as contoso.onmicrosoft.com' }).default(''),
   /** oauth2-microsoft: the Application (client) ID; oauth2-google installed-app: the OAuth client ID. */
-  clientId: z.string().trim().max(256).regex(/^[A-Za-z0-9._-]*$/, { error: 'must be the client ID as shown by Microsoft Entra ID or Google Cloud' }).default(''),
+  clientId: text().trim().max(256).regex(/^[A-Za-z0-9._-]*$/, { error: 'must be the client ID as shown by Microsoft Entra ID or Google Cloud' }).default(''),
   /** Token endpoint; empty = the provider's own. For sovereign clouds and tests. */
   tokenEndpoint: httpsUrl.default(''),
   /** oauth2-google installed-app: where the browser signs in; empty = Google's own. */
   authorizationEndpoint: httpsUrl.default(''),
   /** Empty = https://outlook.office365.com/.default (Microsoft) or https://mail.google.com/ (Google). */
-  scope: z.string().trim().max(1000).default(''),
+  scope: text().trim().max(1000).default(''),
 });
 
 export const smarthostSchema = z.strictObject({
@@ -104,21 +121,27 @@ export const smarthostSchema = z.strictObject({
   security: z.enum(['starttls', 'tls', 'opportunistic', 'none']).default('starttls'),
   verifyCertificate: z.boolean().default(true),
   /** PEM file with the private CA that signed the smarthost's certificate (added to the system roots). */
-  caFile: z.string().default(''),
+  caFile: text().refine((s) => !NETWORK_PATH.test(s.trim()), {
+    error: 'must be a file on this computer, not a network path (\\\\server\\share\\…): opening it would make Windows sign in to that server with this account\'s credentials; copy the CA file to a local folder',
+  }).default(''),
   maxConnections: z.number().int().min(1).max(50).default(3),
   auth: authSchema.prefault({}),
 });
 
-const mailbox = z.string().trim().regex(/^[^\s<>@]+@[^\s<>@]+$/, { error: 'must be an e-mail address such as jts@contoso.com' });
+/** \\server\share, //server/share, \\?\UNC\server (any mix of slashes); \\?\C:\ and \\.\C:\ are local. */
+const NETWORK_PATH = /^[\\/]{2}(?![?.][\\/][A-Za-z]:)/;
+
+const MAILBOX = /^[^\s<>@]+@[^\s<>@]+$/;
+const mailbox = text().trim().regex(MAILBOX, { error: 'must be an e-mail address such as jts@contoso.com' });
 
 export const rewriteSchema = z.strictObject({
   /** Like Postfix's smtp_generic_maps: "match" is an address or "@domain"; the first match wins. */
   senders: z.array(z.strictObject({
-    match: z.string().trim().regex(/^([^\s<>@]+)?@[^\s<>@]+$/, { error: 'must be an address (app@host.local) or a domain (@host.local)' }),
+    match: text().trim().regex(/^([^\s<>@]+)?@[^\s<>@]+$/, { error: 'must be an address (app@host.local) or a domain (@host.local)' }),
     replace: mailbox,
   })).default([]),
   /** Send everything as this one mailbox (Microsoft 365 SendAs); the original From is kept in Reply-To. */
-  forceSender: z.union([z.literal(''), mailbox]).default(''),
+  forceSender: text().trim().refine((s) => s === '' || MAILBOX.test(s), { error: 'must be an e-mail address such as jts@contoso.com' }).default(''),
 });
 
 export const alertsSchema = z.strictObject({
@@ -185,7 +208,7 @@ function oauthIssues(a: z.infer<typeof authSchema>): [field: string, message: st
   const issues: [string, string][] = [];
   const need = (field: 'username' | 'tenantId' | 'clientId', what: string) => { if (a[field] === '') issues.push([field, `is required when auth.method is "${a.method}": ${what}`]); };
   need('username', 'the mailbox the relay sends as');
-  if (a.username && !/^[^\s<>@]+@[^\s<>@]+$/.test(a.username)) issues.push(['username', 'must be the mailbox\'s e-mail address with OAuth2']);
+  if (a.username && !MAILBOX.test(a.username)) issues.push(['username', 'must be the mailbox\'s e-mail address with OAuth2']);
   if (a.method === 'oauth2-microsoft') {
     need('tenantId', 'the Directory (tenant) ID from the app registration\'s Overview page');
     need('clientId', 'the Application (client) ID from the app registration\'s Overview page');
@@ -203,12 +226,13 @@ function oauthIssues(a: z.infer<typeof authSchema>): [field: string, message: st
  * Listening beyond loopback (0.0.0.0, ::, a LAN address) with an allowedClients range that takes in
  * a wide part of the public Internet would make the relay an open relay. Private and reserved ranges
  * of any size are fine, and so are public ones up to a /24 (IPv4) or /48 (IPv6): a partner's server.
+ * An IPv4-mapped IPv6 range counts as the IPv4 range it is (::ffff:0:0/96 is 0.0.0.0/0).
  */
 function openRelayRanges(listen: { host: string; allowedClients: string[] }): { path: (string | number)[]; message: string }[] {
   if (isLoopback(listen.host)) return [];
   return listen.allowedClients.flatMap((text, i) => {
     const r = parseCidr(text);
-    if (!r || r.prefix >= (r.family === 'ipv4' ? 24 : 48) || isNonPublicRange(r.address, r.prefix)) return [];
+    if (!r || !isOpenToInternet(r.address, r.prefix)) return [];
     return [{
       path: ['listen', 'allowedClients', i],
       message: `"${text}" would let computers anywhere on the Internet send mail through this relay (an open relay), because listen.host "${listen.host}" accepts connections from the network; list only your own networks, e.g. 192.168.1.0/24, or set listen.host to 127.0.0.1`,

@@ -1,6 +1,7 @@
 // Delivery status notifications (RFC 3464 multipart/report): the "Undelivered Mail Returned to Sender"
 // that tells the sending application's owner what happened, as Postfix's bounce(8) does.
 import crypto from 'node:crypto';
+import { CONTROL_CHARACTER, headerField, mailbox, unstructured } from '../mail/header-field.js';
 import { rfc5322Date } from '../receive/headers.js';
 import type { MessageState, RecipientState } from '../spool/state.js';
 
@@ -29,7 +30,7 @@ export function buildDsn(d: DsnInput): string {
   const boundary = `=_report_${crypto.randomBytes(9).toString('base64url')}`;
   const failed = d.kind === 'failed';
   const subject = failed ? 'Undelivered Mail Returned to Sender' : 'Delayed Mail (still being retried)';
-  const lines = (d.recipients.map((r) => `<${r.a}>: ${r.resp ?? 'no reply'}`));
+  const lines = (d.recipients.map((r) => `<${r.a}>: ${oneLine(r.resp ?? 'no reply')}`));
   const human = failed
     ? [
       `This is the mail system at host ${d.hostname}.`, '',
@@ -56,16 +57,16 @@ export function buildDsn(d: DsnInput): string {
     `Final-Recipient: rfc822; ${r.a}`,
     `Action: ${failed ? 'failed' : 'delayed'}`,
     `Status: ${statusOf(r, d.kind)}`,
-    ...(r.relay ? [`Remote-MTA: dns; ${r.relay.replace(/\[.*$|:\d+$/, '')}`] : []),
-    ...(r.resp && r.code ? [`Diagnostic-Code: smtp; ${r.resp}`] : r.resp ? [`Diagnostic-Code: x-unix; ${r.resp}`] : []),
+    ...(r.relay ? [headerField('Remote-MTA', `dns; ${oneLine(r.relay.replace(/\[.*$|:\d+$/, ''))}`)] : []),
+    ...(r.resp ? [headerField('Diagnostic-Code', `${r.code ? 'smtp' : 'x-unix'}; ${oneLine(r.resp)}`)] : []),
     ...(r.at ? [`Last-Attempt-Date: ${rfc5322Date(new Date(r.at))}`] : []),
   ].join('\r\n'));
   return [
-    `From: Mail Delivery System <MAILER-DAEMON@${d.hostname}>`,
-    `To: <${d.state.from}>`,
-    `Subject: ${subject}`,
-    `Date: ${rfc5322Date(now)}`,
-    `Message-ID: <${d.state.id}.${now.getTime()}.dsn@${d.hostname}>`,
+    headerField('From', mailbox(`MAILER-DAEMON@${d.hostname}`, 'Mail Delivery System')),
+    headerField('To', mailbox(d.state.from)),
+    headerField('Subject', unstructured(subject)),
+    headerField('Date', rfc5322Date(now)),
+    headerField('Message-ID', `<${d.state.id}.${now.getTime()}.dsn@${d.hostname}>`),
     'Auto-Submitted: auto-replied',
     'MIME-Version: 1.0',
     `Content-Type: multipart/report; report-type=delivery-status; boundary="${boundary}"`,
@@ -95,6 +96,11 @@ export function buildDsn(d: DsnInput): string {
     `--${boundary}--`,
     '',
   ].join('\r\n');
+}
+
+/** A remote server's reply as one line: whatever control characters it sent become spaces. */
+function oneLine(text: string): string {
+  return text.replace(new RegExp(CONTROL_CHARACTER.source, 'gu'), ' ');
 }
 
 /** The RFC 3463 status: the server's enhanced code when it gave one, else one from the reply class. */

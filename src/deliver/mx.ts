@@ -170,7 +170,12 @@ export class MxTransport implements DeliveryTransport {
       // any certificate accepted (MX certificates rarely match the MX name, and without DANE or
       // MTA-STS nothing says which name they should match).
       opportunisticTLS: true,
-      tls: { rejectUnauthorized: false, servername: net.isIP(target.host) ? undefined : target.host },
+      // RFC 7435 (opportunistic security): unauthenticated encryption must not get in the way of
+      // delivery, and any TLS beats the plaintext the alternative would be. A handshake refused over
+      // an old version would fail the host, not fall back to plaintext, so MX hosts that only speak
+      // TLS 1.0/1.1 are accepted here (OpenSSL 3 needs security level 0 for them). No credential is
+      // ever sent to an MX host. The smarthost and token endpoints require TLS 1.2.
+      tls: { rejectUnauthorized: false, minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0', servername: net.isIP(target.host) ? undefined : target.host },
       // Commands and replies only (not the message): how conversation.ts knows the phase.
       logger: this.conversations.logger,
       transactionLog: true,

@@ -28,6 +28,8 @@ export interface AttemptOutcome {
   destinationFailure?: boolean;
   /** Set when authentication was refused (535 …): a configuration problem; delivery pauses. */
   authFailure?: boolean;
+  /** With authFailure: no login was sent at all, because the connection was not encrypted. */
+  loginWithheld?: boolean;
   /** The connection was lost after the final dot: the server may already have the message. */
   maybeDelivered?: boolean;
 }

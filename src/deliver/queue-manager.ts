@@ -279,7 +279,8 @@ export class QueueManager {
       const outcome = await transport.send(envelope, this.opts.spool.contentPath(state.id), state.size, rw?.headers);
       if (outcome.authFailure) {
         // A configuration problem, not the message's: it keeps its place and its retries.
-        this.block({ state: 'auth-failed', reason: `authentication failed at ${outcome.relay}: ${outcome.recipients[0]?.response ?? ''}` });
+        const why = outcome.recipients.find((r) => r.verdict !== 'sent')?.response ?? '';
+        this.block({ state: 'auth-failed', reason: outcome.loginWithheld ? `${outcome.relay}: ${why}` : `authentication failed at ${outcome.relay}: ${why}` });
         return;
       }
       if (outcome.destinationFailure) this.throttle(outcome);

@@ -40,6 +40,10 @@ export type Timeouts = Partial<Pick<SMTPPoolOptions, 'connectionTimeout' | 'gree
 
 export class SmarthostTransport {
   private pool: Promise<Pool> | null = null;
+  /** opportunistic with a sign-in method: the pool that neither logs in nor requires TLS, used only
+   *  after the server would not start TLS on the signed-in pool (so no credential crosses in the clear). */
+  private plainPool: Promise<Pool> | null = null;
+  private readonly withholdsLogin: boolean;
   /** "smtp.office365.com[52.96.1.2]:587" once resolved; the configured host:port before. */
   private relay: string;
   private readonly missingPassword: NodemailerError | null;
@@ -61,6 +65,7 @@ export class SmarthostTransport {
       ? Object.assign(new Error(`no password is stored for ${auth.username} on ${host}; set it in the settings window or with "smtp-relay password set"`), { code: 'EAUTH' })
       : null;
     this.ca = caFile ? readCaFile(caFile) : undefined;
+    this.withholdsLogin = config.smarthost.security === 'opportunistic' && (auth.method === 'password' || tokens !== null);
     this.conversations = new Conversations(timeouts.phases);
   }
 
@@ -75,22 +80,39 @@ export class SmarthostTransport {
    * does. The queue manager makes a new transport after a connection failure, which resolves again.
    */
   private connect(): Promise<Pool> {
-    this.pool ??= (async () => {
-      const { host, port } = this.config.smarthost;
-      const family = { auto: 0, ipv4: 4, ipv6: 6 }[this.config.delivery.ipFamily];
-      const address = net.isIP(host) ? host : (await dns.lookup(host, { family })).address;
-      this.relay = `${host}[${address}]:${port}`;
-      const { phases: _phases, ...timeouts } = this.timeouts;
-      return nodemailer.createTransport({
-        ...poolOptions(this.config, this.password, address, this.ca, this.tokens), ...timeouts,
-        // Commands and replies only (not the message): how conversation.ts knows each delivery's phase.
-        logger: this.conversations.logger, transactionLog: true,
-      });
-    })().catch((e: NodeJS.ErrnoException) => {
+    this.pool ??= this.createPool(true).catch((e: NodeJS.ErrnoException) => {
       this.pool = null;
-      throw Object.assign(new Error(`cannot resolve ${this.config.smarthost.host}: ${e.code ?? e.message}`), { code: 'EDNS' });
+      throw e;
     });
     return this.pool;
+  }
+
+  /** opportunistic with a sign-in method, once STARTTLS was unavailable: a pool that never logs in. */
+  private connectPlain(): Promise<Pool> {
+    this.plainPool ??= this.createPool(false).catch((e: NodeJS.ErrnoException) => {
+      this.plainPool = null;
+      throw e;
+    });
+    return this.plainPool;
+  }
+
+  private async createPool(signIn: boolean): Promise<Pool> {
+    const { host, port } = this.config.smarthost;
+    const family = { auto: 0, ipv4: 4, ipv6: 6 }[this.config.delivery.ipFamily];
+    let address: string;
+    try {
+      address = net.isIP(host) ? host : (await dns.lookup(host, { family })).address;
+    } catch (e) {
+      throw Object.assign(new Error(`cannot resolve ${host}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`), { code: 'EDNS' });
+    }
+    this.relay = `${host}[${address}]:${port}`;
+    const options = poolOptions(this.config, signIn ? this.password : null, address, this.ca, signIn ? this.tokens : null);
+    const { phases: _phases, ...timeouts } = this.timeouts;
+    return nodemailer.createTransport({
+      ...options, ...timeouts,
+      // Commands and replies only (not the message): how conversation.ts knows each delivery's phase.
+      logger: this.conversations.logger, transactionLog: true,
+    });
   }
 
   /**
@@ -111,6 +133,19 @@ export class SmarthostTransport {
       return outcomeOfError(attempt, err as NodemailerError);
     }
     attempt.relay = this.relay;
+    const first = await this.sendThrough(pool, attempt, envelope, rawPath, size, rewriteHeaders);
+    if (!('noTls' in first)) return first;
+    // opportunistic with a sign-in method and no TLS: the message may still go without logging in.
+    try {
+      pool = await this.connectPlain();
+    } catch (err) {
+      return outcomeOfError(attempt, err as NodemailerError);
+    }
+    const second = await this.sendThrough(pool, { ...attempt, bodySent: false }, envelope, rawPath, size, rewriteHeaders);
+    return 'noTls' in second ? outcomeOfError(attempt, second.noTls) : this.loginWithheld(second, first.noTls);
+  }
+
+  private async sendThrough(pool: Pool, attempt: Attempt, envelope: Envelope, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome | { noTls: NodemailerError }> {
     // Our own stream rather than raw:{path}: its 'end' is how we tell a reply lost after the final
     // dot (maybe delivered) from one lost earlier, which nodemailer reports identically.
     const { host, port } = this.config.smarthost;
@@ -134,6 +169,7 @@ export class SmarthostTransport {
       }
       // Reading the spool file failed: ours to report, not the destination's.
       if (e.code === 'ESTREAM') throw e;
+      if (this.withholdsLogin && startTlsUnavailable(e)) return { noTls: e };
       // maxRequeues 0 turns "closed before the message went out" into this, which reads as if we gave up.
       if (e.message === POOL_GAVE_UP) e.message = 'the connection closed before the message could be sent';
       return this.withAuthHint(this.hidePassword(outcomeOfError(attempt, asDeliveryError(e))));
@@ -142,6 +178,24 @@ export class SmarthostTransport {
       body.destroy();
       this.conversations.finish(conversation);
     }
+  }
+
+  /**
+   * The result of sending without logging in (opportunistic, no TLS). A server that wanted the login
+   * (530, or a 5.7.x/4.7.x policy refusal such as "Relay access denied") gets the message back in the
+   * queue with the reason, paused like a refused login: the user must change the security setting or
+   * the server, and nothing is bounced for a login we chose not to send.
+   */
+  private loginWithheld(outcome: AttemptOutcome, tlsError: NodemailerError): AttemptOutcome {
+    const wanted = outcome.authFailure || outcome.recipients.some((r) => r.code === 530 || /^[45]\.7\./.test(r.enhanced ?? ''));
+    if (!wanted) return outcome;
+    const secret = this.config.smarthost.auth.method === 'password' ? 'password' : 'OAuth2 token';
+    const refused = tlsError.responseCode === 454 ? 'refused STARTTLS' : 'did not offer STARTTLS';
+    const reason = `the server ${refused}, so the ${secret} was not sent (security is "opportunistic"; STARTTLS: ${oneLine(tlsError.response ?? tlsError.message)}); ` +
+      `without a login it answered: ${outcome.recipients.find((r) => r.verdict !== 'sent')?.response ?? ''}`;
+    const recipients = outcome.recipients.map((r) => (r.verdict === 'sent' ? r : { address: r.address, verdict: 'deferred' as const, response: reason }));
+    // Recipients already accepted must be recorded, so a pause (which records nothing) waits for the next message.
+    return recipients.some((r) => r.verdict === 'sent') ? { relay: outcome.relay, recipients } : { relay: outcome.relay, authFailure: true, loginWithheld: true, recipients };
   }
 
   /** Connects, starts TLS and logs in as configured; rejects with nodemailer's error. */
@@ -153,6 +207,7 @@ export class SmarthostTransport {
       await (await this.connect()).verify();
     } catch (err) {
       const e = err as NodemailerError;
+      if (this.withholdsLogin && startTlsUnavailable(e)) e.message = `the server did not start TLS, so no credential was sent: ${e.message}`;
       e.message = this.hide(e.message);
       if (e.response) e.response = this.hide(e.response);
       const hint = authFailureHint(e.response ?? e.message, this.config.smarthost.auth.method);
@@ -164,7 +219,7 @@ export class SmarthostTransport {
   /** Closes idle connections now and busy ones after their current message; `force` closes those too,
    *  failing their attempt (a shutdown that waited long enough). */
   close(force = false): void {
-    void this.pool?.then((p) => p.close({ force }), () => {});
+    for (const pool of [this.pool, this.plainPool]) void pool?.then((p) => p.close({ force }), () => {});
   }
 
   /**
@@ -179,6 +234,7 @@ export class SmarthostTransport {
     if (this.poolToken !== got.token) {
       this.close();
       this.pool = null;
+      this.plainPool = null;
       this.poolToken = got.token;
     }
     return null;
@@ -205,7 +261,8 @@ export class SmarthostTransport {
 
 function poolOptions(config: Config, password: string | null, address: string, ca: string | undefined, tokens: AccessTokenSource | null): SMTPPoolOptions & { pool: true } {
   const { host, port, security, verifyCertificate, maxConnections, auth } = config.smarthost;
-  const withPassword = auth.method === 'password';
+  const withPassword = auth.method === 'password' && password !== null;
+  const signsIn = withPassword || tokens !== null;
   return {
     pool: true,
     host: address,
@@ -221,12 +278,17 @@ function poolOptions(config: Config, password: string | null, address: string, c
     socketTimeout: 11 * 60_000,
     debug: false,
     secure: security === 'tls',
-    // STARTTLS is then sent even when not advertised, and its refusal fails the attempt (ETLS).
-    requireTLS: security === 'starttls',
-    // STARTTLS refused: go on in plaintext (nodemailer then skips AUTH). A failed handshake still fails.
-    opportunisticTLS: security === 'opportunistic',
+    // STARTTLS is then sent even when not advertised (so an attacker who strips it from the EHLO reply
+    // gains nothing), and its refusal fails the attempt (ETLS) before any AUTH. A pool that logs in with
+    // "opportunistic" requires TLS too: nodemailer would send AUTH in the clear to a server that does
+    // not offer STARTTLS. Without TLS the transport then tries again on a pool that does not log in.
+    requireTLS: security === 'starttls' || (security === 'opportunistic' && signsIn),
+    // STARTTLS refused or not offered: go on in plaintext. A failed handshake still fails.
+    opportunisticTLS: security === 'opportunistic' && !signsIn,
     ignoreTLS: security === 'none',
     tls: {
+      // RFC 8996: nothing older than TLS 1.2, whatever Node's default (--tls-min-v1.0) says.
+      minVersion: 'TLSv1.2',
       rejectUnauthorized: verifyCertificate,
       // The certificate is checked against the configured name, not the address we dialled. Never an IP
       // here: SNI must not carry an address (RFC 6066), and Node then checks the IP itself.
@@ -238,6 +300,18 @@ function poolOptions(config: Config, password: string | null, address: string, c
     // Without a method nodemailer takes PLAIN whenever offered; this handler runs in its place.
     customAuth: withPassword && auth.mechanism === 'auto' ? { PLAIN: loginFirst } : undefined,
   };
+}
+
+/**
+ * The signed-in pool could not start TLS because the server does not offer STARTTLS or refuses it
+ * (a reply to STARTTLS); a failed handshake after a 220 is a TLS failure, not this.
+ */
+function startTlsUnavailable(e: NodemailerError): boolean {
+  return e.code === 'ETLS' && e.command === 'STARTTLS' && typeof e.responseCode === 'number';
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
 
 /** Reads smarthost.caFile once, failing with the setting's name rather than at every connection. */

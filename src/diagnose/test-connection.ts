@@ -36,16 +36,20 @@ export async function testConnection(config: Config, credentials: TestCredential
   const target = `${host}:${port} (${describeSecurity(security, verifyCertificate)}${auth.method !== 'none' ? `, AUTH as ${auth.username}` : ''})`;
   let probe: SmtpProbe | null = null;
 
+  const warnings: string[] = [];
   /** Runs one step; a throw or a false `ok` ends the test there. */
-  const step = async (name: StepName, run: () => Promise<{ ok: boolean; detail: string; reply?: string }>) => {
+  const step = async (name: StepName, run: () => Promise<StepResult>) => {
     const started = performance.now();
-    let result: { ok: boolean; detail: string; reply?: string };
+    let result: StepResult;
     try {
       result = await run();
     } catch (e) {
       result = { ok: false, detail: (e as Error).message };
     }
-    const done: ConnectionStep = { step: name, ok: result.ok, ms: Math.round(performance.now() - started), detail: result.detail, ...(result.reply ? { reply: result.reply } : {}) };
+    const done: ConnectionStep = {
+      step: name, ok: result.ok, ms: Math.round(performance.now() - started), detail: result.detail,
+      ...(result.reply ? { reply: result.reply } : {}), ...(result.skipped ? { skipped: true } : {}),
+    };
     steps.push(done);
     opts.onStep?.(done);
     if (!result.ok) throw new StepFailed(result.reply ?? result.detail);
@@ -54,7 +58,8 @@ export async function testConnection(config: Config, credentials: TestCredential
   try {
     if (!host) throw new StepFailed('no smarthost configured (smarthost.host is empty)');
     const ca = caFile ? [...tls.rootCertificates, readCaFile(caFile)] : undefined;
-    const tlsOptions: tls.ConnectionOptions = { rejectUnauthorized: false, ca, ...(net.isIP(host) ? {} : { servername: host }) };
+    // Certificate problems are reported by certificateCheck rather than refused by the handshake.
+    const tlsOptions: tls.ConnectionOptions = { rejectUnauthorized: false, minVersion: 'TLSv1.2', ca, ...(net.isIP(host) ? {} : { servername: host }) };
     let address = host;
     await step('dns', async () => {
       if (net.isIP(host)) return { ok: true, detail: `${host} is an address` };
@@ -73,35 +78,80 @@ export async function testConnection(config: Config, credentials: TestCredential
     const helo = config.delivery.heloName || os.hostname();
     let ehlo = await ehloStep(step, p, helo);
     const offersTls = /^\d{3}[- ]STARTTLS\b/im.test(ehlo.text);
-    if (security === 'starttls' || (security === 'opportunistic' && offersTls)) {
+    const signsIn = auth.method !== 'none';
+    const secret = auth.method === 'password' ? 'password' : 'OAuth2 token';
+    // What the relay does (smarthost.ts): STARTTLS whenever TLS is required, or offered, or a login
+    // depends on it (sent even when not advertised, so a stripped EHLO reply changes nothing).
+    let encrypted = security === 'tls';
+    let noTlsReason = security === 'none' ? 'security is "none"' : '';
+    if (security === 'starttls' || (security === 'opportunistic' && (offersTls || signsIn))) {
       await step('starttls', async () => {
-        if (!offersTls && security === 'starttls') return { ok: false, detail: 'the server does not offer STARTTLS on this port: TLS is required, but was not offered' };
         const r = await p.command('STARTTLS');
-        if (r.code !== 220) return { ok: false, detail: 'STARTTLS refused', reply: r.text };
-        return certificateCheck(await p.startTls(tlsOptions), host, verifyCertificate);
+        if (r.code !== 220) {
+          const what = offersTls ? `the server refused STARTTLS although it offered it` : 'the server does not offer STARTTLS on this port';
+          if (security === 'starttls') {
+            const answer = `it answered STARTTLS with "${r.text.replace(/\n/g, ' ')}"`;
+            // Worded for the advice catalogue ("TLS is required, but was not offered") when it was not offered.
+            return offersTls
+              ? { ok: false, detail: `${what}: TLS is required (security "starttls"); nothing else was sent`, reply: r.text }
+              : { ok: false, detail: `${what} (${answer}): TLS is required, but was not offered; nothing else was sent` };
+          }
+          noTlsReason = offersTls ? 'the server refused STARTTLS' : 'the server did not offer STARTTLS';
+          return { ok: true, skipped: true, detail: `TLS not used: ${what}; the connection stays unencrypted (security "opportunistic")`, reply: r.text };
+        }
+        const checked = certificateCheck(await p.startTls(tlsOptions), host, verifyCertificate);
+        encrypted = checked.ok;
+        return checked;
       });
-      ehlo = await ehloStep(step, p, helo);
+      if (encrypted) ehlo = await ehloStep(step, p, helo);
+    } else if (security === 'opportunistic') {
+      noTlsReason = 'the server did not offer STARTTLS';
+      await step('starttls', async () => ({ ok: true, skipped: true, detail: 'TLS not used: the server does not offer STARTTLS; the connection stays unencrypted (security "opportunistic")' }));
     }
-    if (auth.method !== 'none') {
+    if (signsIn) {
       await step('auth', async () => {
+        if (!encrypted && security !== 'none') {
+          return {
+            ok: false, skipped: true,
+            detail: `AUTH not sent: ${noTlsReason}, so the ${secret} was not sent over an unencrypted connection. The relay delivers without signing in if the server takes mail that way, else the mail waits. ` +
+              'Use a server or port that offers STARTTLS, or choose security "none" to send it unencrypted on purpose.',
+          };
+        }
         if (!credentials || (!credentials.pass && !credentials.token)) return { ok: false, detail: 'no password or token is stored for this account' };
-        return login(p, ehlo.text, auth.mechanism, credentials);
+        const result = await login(p, ehlo.text, auth.mechanism, credentials);
+        if (!encrypted) {
+          const warning = `the ${secret} crossed the network unencrypted (security "none"): anyone on the path can read it`;
+          warnings.push(warning);
+          result.detail += `; ${warning}`;
+        }
+        return result;
       });
     }
-    return finish(target, steps, null);
+    return finish(target, steps, null, { encrypted, signedIn: signsIn, verified: verifyCertificate, warnings });
   } catch (e) {
-    return finish(target, steps, e instanceof StepFailed ? e.message : (e as Error).message);
+    return finish(target, steps, e instanceof StepFailed ? e.message : (e as Error).message, { encrypted: false, signedIn: false, verified: false, warnings });
   } finally {
     (probe as SmtpProbe | null)?.close();
   }
 }
 
-function finish(target: string, steps: ConnectionStep[], failure: string | null): TestConnectionResult {
+interface StepResult {
+  ok: boolean;
+  detail: string;
+  reply?: string;
+  skipped?: boolean;
+}
+
+/** The outcome in words that claim only what happened: no "TLS" without a handshake, no "accepted" without a login. */
+function finish(target: string, steps: ConnectionStep[], failure: string | null, done: { encrypted: boolean; signedIn: boolean; verified: boolean; warnings: string[] }): TestConnectionResult {
   const failed = steps.find((s) => !s.ok) ?? null;
+  const warnings = done.warnings.length ? { warnings: done.warnings } : {};
   if (failure === null) {
-    return { ok: true, target, steps, failedStep: null, advice: null, message: 'connected; TLS and authentication accepted (no mail was sent)' };
+    const tls = done.encrypted ? `TLS in use (certificate ${done.verified ? 'verified' : 'NOT verified'})` : 'NO TLS: the connection is unencrypted';
+    const login = done.signedIn ? '; signed in' : '; no sign-in configured';
+    return { ok: true, target, steps, failedStep: null, advice: null, message: `connected; ${tls}${login} (no mail was sent)${done.warnings.map((w) => `; WARNING: ${w}`).join('')}`, ...warnings };
   }
-  return { ok: false, target, steps, failedStep: failed?.step ?? null, advice: adviceFor(failure), message: `${failed ? `${failed.step}: ` : ''}${failure}` };
+  return { ok: false, target, steps, failedStep: failed?.step ?? null, advice: adviceFor(failure), message: `${failed ? `${failed.step}: ` : ''}${failure}`, ...warnings };
 }
 
 function describeSecurity(security: Config['smarthost']['security'], verify: boolean): string {
@@ -113,7 +163,7 @@ function replyStep(r: Reply, expected: number): { ok: boolean; detail: string; r
   return { ok: r.code === expected, detail: r.code === expected ? r.text.split('\n')[0] as string : `expected ${expected}`, reply: r.text };
 }
 
-async function ehloStep(step: (n: StepName, run: () => Promise<{ ok: boolean; detail: string; reply?: string }>) => Promise<void>, p: SmtpProbe, helo: string): Promise<Reply> {
+async function ehloStep(step: (n: StepName, run: () => Promise<StepResult>) => Promise<void>, p: SmtpProbe, helo: string): Promise<Reply> {
   let reply: Reply = { code: 0, text: '' };
   await step('ehlo', async () => {
     reply = await p.command(`EHLO ${helo}`);

@@ -57,9 +57,11 @@ export async function httpsRequest(method: 'GET' | 'POST', url: string, opts: Ht
       method,
       headers: opts.headers,
       ca,
+      // RFC 8996: client secrets and tokens never over anything older than TLS 1.2, whatever Node's default.
+      minVersion: 'TLSv1.2',
       timeout: timeoutMs,
       // Without an agent, the request uses this connection: TLS over the tunnel, checked against the target's name.
-      ...(socket && { createConnection: () => tls.connect({ socket, ca, host, servername: net.isIP(host) ? undefined : host }) }),
+      ...(socket && { createConnection: () => tls.connect({ socket, ca, host, servername: net.isIP(host) ? undefined : host, minVersion: 'TLSv1.2' }) }),
     }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;

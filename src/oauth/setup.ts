@@ -6,12 +6,12 @@ import type { Config } from '../config/schema.js';
 import { readCaFile } from '../deliver/smarthost.js';
 import type { CredentialStore } from '../secrets/credential-store.js';
 import { deleteLongSecret, getLongSecret, setLongSecret } from '../secrets/long-secret.js';
-import { resolveSmarthostPassword, smarthostAccount } from '../secrets/smarthost-password.js';
+import { resolveSmarthostPassword } from '../secrets/smarthost-password.js';
 import { loginWithBrowser } from './browser-login.js';
 import { useNetworkSettings } from './https.js';
 import { oauthChecklist } from './checklist.js';
-import { credentialKind, describeStoredSecret, neededSecrets, serializeStoredSecret, storedSecretAccount } from './stored-secrets.js';
-import { oauthEndpoints } from './token-source.js';
+import { credentialKind, describeStoredSecret, neededSecrets, serializeStoredSecret, storedSecretAccount, unboundSecret } from './stored-secrets.js';
+import { oauthEndpoints } from './endpoints.js';
 
 export async function oauthStatus(config: Config, store: CredentialStore, env?: NodeJS.ProcessEnv): Promise<OAuthStatus> {
   const method = config.smarthost.auth.method;
@@ -21,13 +21,16 @@ export async function oauthStatus(config: Config, store: CredentialStore, env?: 
   const named = Boolean(config.smarthost.host && config.smarthost.auth.username);
   const secrets: OAuthStatus['secrets'] = [];
   if (need.clientSecret) {
-    const found = named ? await resolveSmarthostPassword(config, store, env) : null;
-    secrets.push({ kind: 'client-secret', account: named ? smarthostAccount(config) : null, stored: found !== null, detail: found?.source === 'env' ? 'from SMTP_RELAY_SMARTHOST_PASSWORD' : null });
+    const account = named ? storedSecretAccount(config, 'client-secret') : null;
+    const found = account ? await resolveSmarthostPassword(config, store, env, account) : null;
+    const unbound = account && !found ? await unboundSecret(config, store, 'client-secret') : null;
+    secrets.push({ kind: 'client-secret', account, stored: found !== null, detail: found?.source === 'env' ? 'from SMTP_RELAY_SMARTHOST_PASSWORD' : unbound });
   }
   if (need.stored) {
     const account = named ? storedSecretAccount(config, need.stored) : null;
     const value = account ? await getLongSecret(store, account) : null;
-    secrets.push({ kind: need.stored, account, stored: value !== null, detail: value === null ? null : describeStoredSecret(need.stored, value) });
+    const unbound = account && value === null ? await unboundSecret(config, store, need.stored) : null;
+    secrets.push({ kind: need.stored, account, stored: value !== null, detail: value === null ? unbound : describeStoredSecret(need.stored, value) });
   }
   return { method, credential: kind, secrets, checklist: oauthChecklist(config) };
 }
@@ -62,8 +65,9 @@ export async function signInWithBrowser(config: Config, store: CredentialStore, 
     throw new RelayError('invalid', 'browser sign-in is for smarthost.auth.method "oauth2-google" with auth.credential "installed-app"');
   }
   requireNamed(config);
-  const clientSecret = (await resolveSmarthostPassword(config, store, env))?.password;
-  if (!clientSecret) throw new RelayError('invalid', `store the OAuth client secret first (smtp-relay password set; account ${smarthostAccount(config)})`);
+  const account = storedSecretAccount(config, 'client-secret');
+  const clientSecret = (await resolveSmarthostPassword(config, store, env, account))?.password;
+  if (!clientSecret) throw new RelayError('invalid', `store the OAuth client secret first (smtp-relay password set; account ${account})`);
   const ep = oauthEndpoints(config);
   useNetworkSettings(config.network);
   const { refreshToken } = await loginWithBrowser({

@@ -1,14 +1,20 @@
 // The OAuth2 secrets the relay keeps in the OS keychain, what they are called there, and how an
 // imported file is checked before it is stored (a wrong file is refused now, not at 3 a.m.).
 //
-// Keychain accounts (service "smtp-relay-tray"), for smarthost.auth.username U and smarthost.host H:
-//   U@H                   the password, or the OAuth client secret (Microsoft app, Google desktop client)
-//   U@H:certificate       Microsoft: the certificate and its private key (PEM)
-//   U@H:service-account   Google: the service account's e-mail and private key (from its JSON key)
-//   U@H:refresh-token     Google: the refresh token from "smtp-relay oauth login"
+// Keychain accounts (service "smtp-relay-tray"), for smarthost.auth.username U, smarthost.host H and
+// the token endpoint T (the provider's own unless smarthost.auth.tokenEndpoint says otherwise): each
+// secret is bound to where it is sent, so pointing the config elsewhere needs the secret entered again.
+//   U@H:client-secret T     the OAuth client secret (Microsoft app, Google desktop client)
+//   U@H:certificate T       Microsoft: the certificate and its private key (PEM)
+//   U@H:service-account T   Google: the service account's e-mail and private key (from its JSON key)
+//   U@H:refresh-token T     Google: the refresh token from "smtp-relay oauth login"
+// Before they were bound (up to this version) they were U@H (shared with the password) and U@H:kind;
+// such an entry is reported ("enter it again"), never used.
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { Config } from '../config/schema.js';
+import type { CredentialStore } from '../secrets/credential-store.js';
 import { smarthostAccount } from '../secrets/smarthost-password.js';
+import { oauthEndpoints } from './endpoints.js';
 
 export type StoredSecretKind = 'certificate' | 'service-account' | 'refresh-token';
 
@@ -31,8 +37,24 @@ export function neededSecrets(kind: CredentialKind): { clientSecret: boolean; st
   }
 }
 
-export function storedSecretAccount(config: Config, kind: StoredSecretKind): string {
-  return `${smarthostAccount(config)}:${kind}`;
+export function storedSecretAccount(config: Config, kind: StoredSecretKind | 'client-secret'): string {
+  return `${smarthostAccount(config)}:${kind} ${oauthEndpoints(config).tokenEndpoint}`;
+}
+
+/** The keychain account of what `password set` stores: the password, or with OAuth2 the client secret. */
+export function passwordAccount(config: Config): string {
+  return config.smarthost.auth.method.startsWith('oauth2-') ? storedSecretAccount(config, 'client-secret') : smarthostAccount(config);
+}
+
+/**
+ * A secret of this kind stored by a version that did not bind it to the token endpoint: what to tell
+ * the user (it is not used, since nothing says where it was meant to go), or null when there is none.
+ */
+export async function unboundSecret(config: Config, store: CredentialStore, kind: StoredSecretKind | 'client-secret'): Promise<string | null> {
+  const legacy = kind === 'client-secret' ? smarthostAccount(config) : `${smarthostAccount(config)}:${kind}`;
+  if ((await store.get(legacy)) === null) return null;
+  return `the ${kind} stored as "${legacy}" by an earlier version is not bound to a token endpoint and is not used: enter it again ` +
+    `(it is then kept for ${oauthEndpoints(config).tokenEndpoint} only), then delete the old entry "${legacy}" from the OS keychain`;
 }
 
 export interface CertificateCredential {

@@ -6,32 +6,13 @@ import type { Config } from '../config/schema.js';
 import { readCaFile } from '../deliver/smarthost.js';
 import type { CredentialStore } from '../secrets/credential-store.js';
 import { getLongSecret } from '../secrets/long-secret.js';
-import { resolveSmarthostPassword, smarthostAccount } from '../secrets/smarthost-password.js';
-import { GMAIL_SCOPE, GOOGLE_AUTHORIZATION_ENDPOINT, GOOGLE_TOKEN_ENDPOINT, refreshTokenGrant, serviceAccountGrant } from './google.js';
+import { resolveSmarthostPassword } from '../secrets/smarthost-password.js';
+import { oauthEndpoints } from './endpoints.js';
 import { useNetworkSettings } from './https.js';
-import { clientCredentialsGrant, defaultMicrosoftTokenEndpoint, EXCHANGE_SCOPE } from './microsoft.js';
-import { credentialKind, neededSecrets, readCertificateBundle, storedSecretAccount, type ServiceAccountKey, type StoredSecretKind } from './stored-secrets.js';
-import { TokenCache, type AccessToken, type AccessTokenSource, type Provider } from './token.js';
-
-export interface OAuthEndpoints {
-  provider: Provider;
-  tokenEndpoint: string;
-  scope: string;
-  /** Google installed app only: where the browser signs in. */
-  authorizationEndpoint: string;
-}
-
-/** smarthost.auth's endpoints with the defaults filled in (empty fields mean "the provider's own"). */
-export function oauthEndpoints(config: Config): OAuthEndpoints {
-  const a = config.smarthost.auth;
-  if (a.method === 'oauth2-microsoft') {
-    return { provider: 'microsoft', tokenEndpoint: a.tokenEndpoint || defaultMicrosoftTokenEndpoint(a.tenantId), scope: a.scope || EXCHANGE_SCOPE, authorizationEndpoint: '' };
-  }
-  return {
-    provider: 'google', tokenEndpoint: a.tokenEndpoint || GOOGLE_TOKEN_ENDPOINT, scope: a.scope || GMAIL_SCOPE,
-    authorizationEndpoint: a.authorizationEndpoint || GOOGLE_AUTHORIZATION_ENDPOINT,
-  };
-}
+import { refreshTokenGrant, serviceAccountGrant } from './google.js';
+import { clientCredentialsGrant } from './microsoft.js';
+import { credentialKind, neededSecrets, readCertificateBundle, storedSecretAccount, unboundSecret, type ServiceAccountKey, type StoredSecretKind } from './stored-secrets.js';
+import { TokenCache, type AccessToken, type AccessTokenSource } from './token.js';
 
 const MISSING: Record<StoredSecretKind, string> = {
   certificate: 'no certificate is stored for {account}: run "smtp-relay oauth import-certificate FILE.pem" or import it in the settings window',
@@ -45,18 +26,22 @@ interface Loaded {
 }
 
 /** Reads the secrets the configured credential needs; a missing one is named with how to store it. */
-async function loadSecrets(config: Config, store: CredentialStore, env?: NodeJS.ProcessEnv): Promise<Loaded | { missing: string }> {
+/** `withheld`: why the environment's client secret was left out (it belongs to another host). */
+async function loadSecrets(config: Config, store: CredentialStore, env?: NodeJS.ProcessEnv, withheld?: string | null): Promise<Loaded | { missing: string }> {
   const need = neededSecrets(credentialKind(config));
   let clientSecret: string | null = null;
   if (need.clientSecret) {
-    clientSecret = (await resolveSmarthostPassword(config, store, env))?.password ?? null;
-    if (!clientSecret) return { missing: `no OAuth client secret is stored for ${smarthostAccount(config)}: run "smtp-relay password set" (paste the secret's Value) or enter it in the settings window` };
+    const account = storedSecretAccount(config, 'client-secret');
+    clientSecret = (await resolveSmarthostPassword(config, store, env, account))?.password ?? null;
+    if (!clientSecret) {
+      return { missing: withheld ?? (await unboundSecret(config, store, 'client-secret')) ?? `no OAuth client secret is stored for ${account}: run "smtp-relay password set" (paste the secret's Value) or enter it in the settings window` };
+    }
   }
   let stored: string | null = null;
   if (need.stored) {
     const account = storedSecretAccount(config, need.stored);
     stored = await getLongSecret(store, account);
-    if (!stored) return { missing: MISSING[need.stored].replace('{account}', account) };
+    if (!stored) return { missing: (await unboundSecret(config, store, need.stored)) ?? MISSING[need.stored].replace('{account}', account) };
   }
   return { clientSecret, stored };
 }
@@ -82,16 +67,16 @@ function grantFor(config: Config, secrets: Loaded): () => Promise<AccessToken> {
 export class OAuthTokens {
   private current: { key: string; cache: TokenCache } | null = null;
 
-  constructor(private readonly store: CredentialStore, private readonly env?: NodeJS.ProcessEnv) {}
+  constructor(private readonly store: CredentialStore) {}
 
   /**
    * Tokens for the configured mailbox, or why there are none yet. `secrets` are the long-lived ones
    * read from the keychain, for the caller to keep out of its log. Throws when the keychain fails or
    * a stored secret cannot be used.
    */
-  async sourceFor(config: Config): Promise<{ source: AccessTokenSource; secrets: string[] } | { missing: string }> {
+  async sourceFor(config: Config, env?: { env: NodeJS.ProcessEnv; withheld: string | null }): Promise<{ source: AccessTokenSource; secrets: string[] } | { missing: string }> {
     useNetworkSettings(config.network);
-    const loaded = await loadSecrets(config, this.store, this.env);
+    const loaded = await loadSecrets(config, this.store, env?.env, env?.withheld);
     if ('missing' in loaded) return loaded;
     const secrets = [loaded.clientSecret, loaded.stored].filter((s): s is string => s !== null);
     // Same settings and secrets: same cache. The hash only tells them apart; it is never stored.

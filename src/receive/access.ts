@@ -7,6 +7,7 @@ export function allowList(ranges: string[]): (ip: string) => boolean {
   const list = new net.BlockList();
   for (const r of ranges) {
     const c = parseCidr(r);
+    // BlockList matches an IPv4 address against a mapped rule too (::ffff:10.0.0.0/104 takes 10.0.0.1).
     if (c) list.addSubnet(c.address, c.prefix, c.family);
   }
   return (address) => {

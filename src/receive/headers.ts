@@ -10,6 +10,7 @@
 //    when absent, as Postfix does for local submissions: monitoring scripts and printers leave them
 //    out, and Gmail refuses mail without a Message-ID.
 // Each byte is looked at once, and at most HEADER_CAP bytes are held, so the cost is linear.
+import { headerField } from '../mail/header-field.js';
 
 /** Past this many bytes of header section, the rest is taken as it is (nothing inserted). */
 const HEADER_CAP = 256 * 1024;
@@ -163,8 +164,9 @@ export interface ReceivedInfo {
 /** The trace header we prepend (RFC 5321 §4.4), in Postfix's shape. */
 export function receivedHeader(r: ReceivedInfo): string {
   const helo = r.helo.replace(/[^\x21-\x7e]/g, '') || 'unknown';
-  const forPart = r.rcpt ? `\r\n\tfor <${r.rcpt}>` : '';
-  return `Received: from ${helo} ([${r.ip}])\r\n\tby ${r.hostname} (SMTP Relay Tray) with ${r.protocol} id ${r.id}${forPart};\r\n\t${rfc5322Date(r.date ?? new Date())}\r\n`;
+  const by = `by ${r.hostname} (SMTP Relay Tray) with ${r.protocol} id ${r.id}`;
+  const parts = [`from ${helo} ([${r.ip}])`, r.rcpt ? by : `${by};`, ...(r.rcpt ? [`for <${r.rcpt}>;`] : []), rfc5322Date(r.date ?? new Date())];
+  return `${headerField('Received', ...parts)}\r\n`;
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];

@@ -33,6 +33,8 @@ export interface UpstreamOptions {
     pass: string;
     /** Mechanisms advertised, in this order (default PLAIN LOGIN); any of PLAIN, LOGIN, CRAM-MD5. */
     methods?: string[];
+    /** Offer AUTH but take mail without it too (smtp-server's authOptional). */
+    optional?: boolean;
   };
   /** Replies that replace the default acceptance at each step. */
   replies?: {
@@ -56,6 +58,8 @@ export interface UpstreamOptions {
   port?: number;
   /** Listen on this loopback address (127.0.0.2, ::1 …: MX hosts sharing one port); default 127.0.0.1. */
   host?: string;
+  /** TLS settings of the server (e.g. maxVersion "TLSv1.1" for an outdated one). */
+  tls?: Pick<SMTPServerOptions, 'minVersion' | 'maxVersion' | 'ciphers'>;
 }
 
 export interface ReceivedMessage {
@@ -96,10 +100,12 @@ export async function startUpstream(options: UpstreamOptions = {}): Promise<Upst
   const serverOptions: SMTPServerOptions = {
     key,
     cert,
+    ...options.tls,
     secure: options.implicitTls ?? false,
     hideSTARTTLS: starttls === 'hidden',
     disabledCommands: [...(options.auth ? [] : ['AUTH']), ...(starttls === 'disabled' ? ['STARTTLS'] : [])],
     authMethods: options.auth?.methods ?? ['PLAIN', 'LOGIN'],
+    authOptional: options.auth?.optional ?? false,
     // Tests cover AUTH without TLS too (security "none"); smtp-server would answer 538 otherwise.
     allowInsecureAuth: true,
     size: options.size,

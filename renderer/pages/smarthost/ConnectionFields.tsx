@@ -52,9 +52,10 @@ export function ConnectionFields({ form, issues, change, preset, onPreset }: For
           </Select>
         </Field>
         {(form.security === 'none' || form.security === 'opportunistic') && (
-          <MessageBar intent="warning" layout="multiline">
+          <MessageBar intent="warning" layout="multiline" data-testid="security-warning">
             <MessageBarBody>
-              {form.security === 'none' ? 'Mail and the password cross the network unencrypted.' : 'If the server does not offer STARTTLS, or someone on the network hides it, mail and the password go unencrypted.'}
+              <MessageBarTitle>{form.security === 'none' ? 'No encryption' : 'Encryption only if the server offers it'}</MessageBarTitle>
+              {securityWarning(form)}
               {' '}Use this only for a server inside your own network.
             </MessageBarBody>
           </MessageBar>
@@ -87,4 +88,15 @@ export function ConnectionFields({ form, issues, change, preset, onPreset }: For
       </div>
     </Section>
   );
+}
+
+/** What "none" and "opportunistic" mean for the mail and for the sign-in, in words. */
+export function securityWarning(form: Pick<SmarthostForm, 'security' | 'method'>): string {
+  const secret = form.method === 'password' ? 'password' : 'sign-in token';
+  if (form.security === 'none') {
+    return form.method === 'none' ? 'Mail crosses the network unencrypted.' : `Mail and the ${secret} cross the network unencrypted: anyone on the path can read them.`;
+  }
+  if (form.method === 'none') return 'If the server does not offer STARTTLS, or someone on the network hides it, mail goes unencrypted.';
+  return 'If the server does not offer STARTTLS, or someone on the network hides it, mail goes unencrypted and the ' +
+    `${secret} is not sent at all: the relay then delivers without signing in if the server allows it, else the mail waits with the reason.`;
 }

@@ -2,7 +2,7 @@
 // certificate, AUTH) as each one ends, with the server's exact replies, then the outcome and, on a
 // failure, the advice. Sends no mail.
 import { Button, makeStyles, MessageBar, MessageBarBody, MessageBarTitle, Spinner, Text, tokens } from '@fluentui/react-components';
-import { CheckmarkCircleFilled, DismissCircleFilled, PlugConnectedRegular } from '@fluentui/react-icons';
+import { CheckmarkCircleFilled, DismissCircleFilled, PlugConnectedRegular, WarningFilled } from '@fluentui/react-icons';
 import { useState } from 'react';
 import type { ConnectionStep, StepName, TestConnectionResult } from '../../../src/api/contract.js';
 import { AdviceBar } from '../../components/AdviceBar.js';
@@ -25,6 +25,7 @@ const useStyles = makeStyles({
   step: { display: 'grid', gridTemplateColumns: 'auto minmax(0, 1fr)', columnGap: tokens.spacingHorizontalS, rowGap: tokens.spacingVerticalXXS },
   ok: { color: tokens.colorPaletteGreenForeground1, fontSize: '20px' },
   failed: { color: tokens.colorPaletteRedForeground1, fontSize: '20px' },
+  skipped: { color: tokens.colorPaletteMarigoldForeground1, fontSize: '20px' },
   text: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXXS, minWidth: 0 },
   detail: { color: tokens.colorNeutralForeground2, overflowWrap: 'anywhere' },
   reply: {
@@ -72,7 +73,7 @@ export function TestConnection({ unsaved, saveFirst }: TestConnectionProps) {
         <Button icon={<PlugConnectedRegular />} disabled={running} onClick={() => void run()}>
           {unsaved ? 'Save and test connection' : 'Test connection'}
         </Button>
-        <Text size={200}>Connects, starts TLS and signs in, step by step. Sends no mail.</Text>
+        <Text size={200}>Connects, starts TLS and signs in, step by step, and says which of these did not happen. Sends no mail.</Text>
       </div>
       {result && <Text>Tested {result.target}</Text>}
       {(running || steps.length > 0) && (
@@ -82,8 +83,11 @@ export function TestConnection({ unsaved, saveFirst }: TestConnectionProps) {
         </ol>
       )}
       {result?.ok && (
-        <MessageBar intent="success" role="status">
-          <MessageBarBody><MessageBarTitle>Connection works</MessageBarTitle>{result.message}</MessageBarBody>
+        <MessageBar intent={result.warnings?.length ? 'warning' : 'success'} role="status">
+          <MessageBarBody>
+            <MessageBarTitle>{result.warnings?.length ? 'Connection works, but it is not safe' : 'Connection works'}</MessageBarTitle>
+            {result.message}
+          </MessageBarBody>
         </MessageBar>
       )}
       {result && !result.ok && (
@@ -102,10 +106,12 @@ function StepRow({ step, again }: { step: ConnectionStep; again: boolean }) {
   const styles = useStyles();
   const label = again ? 'EHLO again, over TLS' : STEP_LABELS[step.step];
   return (
-    <li className={styles.step} data-step={step.step} data-ok={step.ok}>
-      {step.ok
-        ? <CheckmarkCircleFilled className={styles.ok} aria-label="passed" />
-        : <DismissCircleFilled className={styles.failed} aria-label="failed" />}
+    <li className={styles.step} data-step={step.step} data-ok={step.ok} data-skipped={step.skipped ?? false}>
+      {step.skipped
+        ? <WarningFilled className={styles.skipped} aria-label="not done" />
+        : step.ok
+          ? <CheckmarkCircleFilled className={styles.ok} aria-label="passed" />
+          : <DismissCircleFilled className={styles.failed} aria-label="failed" />}
       <div className={styles.text}>
         <Text weight="semibold">{label} <Text size={200} weight="regular">({step.ms} ms)</Text></Text>
         <Text size={200} className={styles.detail}>{step.detail}</Text>
