@@ -4,9 +4,9 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 
-/** Start times from two readings of the same process may differ by clock-tick rounding; a reused pid
- *  started seconds or hours later. */
-const SAME_START_MS = 1500;
+/** How far two readings of one process's start may differ. Linux: both come from /proc, to the clock tick.
+ *  Windows: ours is estimated from the uptime, the other read from CreationTime. A reused pid starts later. */
+const SAME_START_MS = process.platform === 'linux' ? 10 : 1500;
 
 export interface ProcessIdentity {
   pid: number;
