@@ -39,8 +39,8 @@ export interface RelayServiceOptions {
   /** The data directory: config.json, spool/, logs/. */
   dataDir: string;
   credentials: CredentialStore;
-  /** Echo the mail log to stdout (CLI `run`). */
-  logToStdout?: boolean;
+  /** Echo the mail log to stderr (CLI `run`). */
+  logToConsole?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Name in the banner, Received headers and EHLO default; this computer's name if unset. */
   hostname?: string;
@@ -75,7 +75,7 @@ export class RelayService implements RelayApi {
   /** Loads config (refusing a bad one), takes the spool lock and recovers it. No network. */
   async open(): Promise<void> {
     this.config = await loadConfig(this.opts.dataDir);
-    this.log = new MailLog({ dir: path.join(this.opts.dataDir, 'logs'), stdout: this.opts.logToStdout });
+    this.log = new MailLog({ dir: path.join(this.opts.dataDir, 'logs'), console: this.opts.logToConsole });
     this.spool = await Spool.open(path.join(this.opts.dataDir, 'spool'));
   }
 

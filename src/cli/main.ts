@@ -11,13 +11,14 @@ import { KeychainStore } from '../secrets/keychain.js';
 import { formatAge } from '../tray/age.js';
 import { addOAuthCommands } from './oauth.js';
 import { readSecret } from './read-secret.js';
+import { packageVersion } from './version.js';
 
 type Api = Omit<RemoteRelay, 'close' | 'onStatus'>;
 
 class UsageError extends Error {}
 
-function relayFor(dataDir: string, logToStdout = false): RelayService {
-  return new RelayService({ dataDir, credentials: new KeychainStore(), logToStdout });
+function relayFor(dataDir: string, logToConsole = false): RelayService {
+  return new RelayService({ dataDir, credentials: new KeychainStore(), logToConsole });
 }
 
 /** Runs fn against the running relay, or against the spool opened here when no relay runs. */
@@ -116,6 +117,7 @@ async function followTest(api: Api, id: string, timeoutMs: number): Promise<bool
 export function buildProgram(): Command {
   const program = new Command('smtp-relay')
     .description('A durable local SMTP relay to a smarthost (SMTP Relay Tray without the tray)')
+    .version(packageVersion())
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const dataDir = () => new Option('--data-dir <dir>', 'data directory (config.json, spool/, logs/); default: SMTP_RELAY_DATA_DIR or the app folder');

@@ -1,13 +1,13 @@
 // The delivery log admins read the way they `tail -F /var/log/maillog`: one human-readable line per
-// event, to stdout (when running in a console) and to logs/relay.log, rotated by size.
+// event, to stderr (when running in a console) and to logs/relay.log, rotated by size.
 import fs from 'node:fs';
 import path from 'node:path';
 
 export interface MailLogOptions {
   /** Folder for relay.log and its rotations; null for no file. */
   dir: string | null;
-  /** Echo each line to stdout (the CLI's `run`). */
-  stdout?: boolean;
+  /** Echo each line to stderr (the CLI's `run`, whose stdout carries only its `listening on` line). */
+  console?: boolean;
   /** Rotate when relay.log reaches this size (default 10 MB), keeping `keep` old files (default 5). */
   maxBytes?: number;
   keep?: number;
@@ -56,7 +56,7 @@ export class MailLog {
     let clean = text.replace(/[\r\n]+/g, ' ');
     for (const s of this.secrets) clean = clean.split(s).join('*****');
     const line = `${new Date().toISOString()} ${level} ${clean}`;
-    if (this.opts.stdout) process.stdout.write(line + '\n');
+    if (this.opts.console) process.stderr.write(line + '\n');
     this.keep({ line, offset: this.append(line + '\n'), generation: this.generation });
     for (const fn of this.listeners) fn(line);
   }
