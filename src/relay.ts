@@ -292,8 +292,10 @@ export class RelayService implements RelayApi {
     const c = this.config;
     let credentials: TestCredentials | null = null;
     if (c.smarthost.auth.method === 'password' && c.smarthost.host && c.smarthost.auth.username) {
-      const found = await resolveSmarthostPassword(c, this.opts.credentials, this.opts.env).catch(() => null);
-      if (found) {
+      const found = await resolveSmarthostPassword(c, this.opts.credentials, this.opts.env).catch((e: Error) => e);
+      if (found instanceof Error) {
+        credentials = { user: c.smarthost.auth.username, unreadable: found.message };
+      } else if (found) {
         this.log?.redact(found.password);
         credentials = { user: c.smarthost.auth.username, pass: found.password };
       }

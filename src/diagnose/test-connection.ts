@@ -18,6 +18,8 @@ export interface TestCredentials {
   pass?: string;
   /** … or an OAuth2 access token (XOAUTH2). */
   token?: string;
+  /** Why neither could be read (the OS keychain failed): the auth step says this, not "none stored". */
+  unreadable?: string;
 }
 
 export interface TestOptions {
@@ -84,6 +86,7 @@ export async function testConnection(config: Config, credentials: TestCredential
     }
     if (auth.method !== 'none') {
       await step('auth', async () => {
+        if (credentials?.unreadable) return { ok: false, detail: credentials.unreadable };
         if (!credentials || (!credentials.pass && !credentials.token)) return { ok: false, detail: 'no password or token is stored for this account' };
         return login(p, ehlo.text, auth.mechanism, credentials);
       });
