@@ -6,7 +6,6 @@ const HEADER_CAP = 256 * 1024;
 
 export class HeaderScanner {
   private chunks: Buffer[] = [];
-  private length = 0;
   private done = false;
   received = 0;
   subject = '';
@@ -14,7 +13,6 @@ export class HeaderScanner {
   push(chunk: Buffer): void {
     if (this.done) return;
     this.chunks.push(chunk);
-    this.length += chunk.length;
     const all = Buffer.concat(this.chunks);
     this.chunks = [all];
     const end = headerEnd(all);
