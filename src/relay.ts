@@ -48,7 +48,7 @@ export interface RelayServiceOptions {
   makeTransport?: (config: Config, password: string | null) => DeliveryTransport;
   /** Direct MX delivery (tests only): DNS servers instead of the system's, the port dialled instead of 25. */
   mx?: { dnsServers?: string[]; port?: number };
-  /** Opens the OAuth2 sign-in page (oauthLogin); the system browser if unset (Electron: shell.openExternal). */
+  /** Opens the OAuth2 sign-in page (oauthLogin); the system browser if unset. */
   openBrowser?: (url: string) => Promise<void>;
 }
 

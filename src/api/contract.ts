@@ -101,7 +101,6 @@ export interface LogQuery {
   limit?: number;
 }
 
-/** What the settings window may know about the smarthost password: whether one is stored, never the password itself. */
 /** OAuth2 secrets other than the client secret (which is stored like the password, with setPassword). */
 export type OAuthSecretKind = 'certificate' | 'service-account' | 'refresh-token';
 
@@ -117,6 +116,7 @@ export interface OAuthStatus {
   checklist: string[];
 }
 
+/** What the settings window may know about the smarthost password: whether one is stored, never the password itself. */
 export interface PasswordStatus {
   /** The keychain account ("username@host"), or null while smarthost.host or auth.username is empty. */
   account: string | null;

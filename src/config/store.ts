@@ -1,5 +1,5 @@
 // Where the data directory is, and reading/writing config.json in it.
-// The tray app (electron-store) and the CLI share this folder and this file format.
+// The tray app, the CLI and the service share this folder, this file format and this code.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

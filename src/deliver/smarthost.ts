@@ -74,9 +74,8 @@ export class SmarthostTransport {
   /**
    * One attempt to hand the message in `rawPath` (RFC 5322 bytes, sent unchanged) to the smarthost.
    * SMTP and network failures come back as the outcome; only local problems (an unreadable spool
-   * file) reject.
+   * file) reject. `rewriteHeaders` (sender rewriting) is applied to the header section on the way out.
    */
-  /** `rewriteHeaders` (sender rewriting) is applied to the header section on the way out. */
   async send(envelope: Envelope, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome> {
     const attempt: Attempt = { recipients: envelope.to, relay: this.relay, bodySent: false };
     if (this.missingPassword) return outcomeOfError(attempt, this.missingPassword);
