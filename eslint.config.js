@@ -17,6 +17,19 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware rules: a promise nobody awaits or catches loses its error (and, in the relay, can lose
+    // the order of spool writes); a cast the types already guarantee hides where a real one is needed.
+    files: ['src/**/*.ts', 'test/**/*.ts', 'electron/**/*.ts', 'renderer/**/*.ts', 'renderer/**/*.tsx'],
+    languageOptions: {
+      parserOptions: { project: ['./tsconfig.json', './tsconfig.renderer.json'], tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unnecessary-type-assertion': 'error',
+    },
+  },
+  {
     // The core must run headless (CLI, service, tests): only electron/ may touch Electron.
     files: ['src/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', noElectron] },

@@ -3,7 +3,7 @@
 // saves the whole config with only this section replaced.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ConfigIssue } from '../../src/api/contract.js';
-import type { Config, ConfigInput } from '../../src/config/schema.js';
+import type { Config } from '../../src/config/schema.js';
 import { errorText } from '../format.js';
 
 export type SectionKey = 'smarthost' | 'listen';
@@ -70,7 +70,7 @@ export function useConfigSection<K extends SectionKey, F>(
   const [savedAt, setSavedAt] = useState<number | null>(null);
   const checks = useRef(0);
 
-  const merged = useCallback((f: F, c: Config) => ({ ...c, [key]: toInput(f, c[key]) }) as ConfigInput, [key, toInput]);
+  const merged = useCallback((f: F, c: Config) => ({ ...c, [key]: toInput(f, c[key]) }), [key, toInput]);
 
   const readConfig = useCallback(async (): Promise<Config> => {
     const c = await window.relay.getConfig();

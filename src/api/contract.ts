@@ -226,7 +226,7 @@ export function isRelayMethod(name: unknown): name is RelayMethod {
 /** A call's arguments, validated; a bad call is refused with what is wrong ("sendTest: 0 is not an e-mail address"). */
 export function parseMethodArgs(method: RelayMethod, args: unknown): unknown[] {
   const parsed = methodArgs[method].safeParse(args);
-  if (parsed.success) return parsed.data as unknown[];
+  if (parsed.success) return parsed.data;
   throw new RelayError('invalid', `${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'} ${i.message}`).join('; ')}`);
 }
 

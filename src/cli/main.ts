@@ -34,7 +34,7 @@ async function withRelay<T>(dataDir: string, fn: (api: Api, running: boolean) =>
   const relay = relayFor(dataDir);
   await relay.open();
   try {
-    return await fn(relay as unknown as Api, false);
+    return await fn(relay, false);
   } finally {
     await relay.stop();
   }

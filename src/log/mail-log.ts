@@ -141,7 +141,7 @@ export class MailLog {
       }
       const maxBytes = this.opts.maxBytes ?? 10_000_000;
       if (this.size > 0 && this.size + bytes > Math.max(maxBytes, this.rotateAgainAt)) this.rotate(maxBytes);
-      fs.writeSync(this.fd as number, line);
+      fs.writeSync(this.fd, line);
       this.size += bytes;
       this.writeProblem = null;
       return this.size - bytes;
