@@ -1,5 +1,5 @@
-// Provider presets: what an admin would otherwise look up in each provider's documentation
-// (../shared/reference/windows-relay-anchors.md has the sources).
+// Provider presets: what an admin would otherwise look up in each provider's documentation (its
+// SMTP set-up page: host, port, TLS mode and login).
 import type { Config } from '../../../src/config/schema.js';
 
 type Smarthost = Config['smarthost'];
