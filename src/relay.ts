@@ -9,13 +9,13 @@ import path from 'node:path';
 import type {
   ConfigIssue, ConnectionStep, LogQuery, MessageDetail, OAuthSecretKind, OAuthStatus, PasswordStatus, QueueItem, RecipientView, RelayApi, RelayState, RelayStatus, RouteInfo, TestConnectionResult,
 } from './api/contract.js';
-import { RelayError } from './api/contract.js';
+import { RelayError, stoppedStatus } from './api/contract.js';
 import { parseDuration, parseSchedule } from './config/duration.js';
 import { ConfigError, parseConfig, type Config, type ConfigInput } from './config/schema.js';
 import { makeDataDirPrivate } from './config/data-dir.js';
 import { configRevision, loadConfig, saveConfig } from './config/store.js';
 import { watchConfigFile } from './config/watch.js';
-import { buildDsn, mayReport, type DsnKind } from './deliver/dsn.js';
+import { buildDsn, type DsnKind } from './deliver/dsn.js';
 import { adviceFor } from './diagnose/advice.js';
 import { senderRewriter } from './rewrite/senders.js';
 import { createResolver, resolveRoute, RouteError } from './deliver/mx-resolve.js';
@@ -46,8 +46,8 @@ export interface RelayServiceOptions {
   /** The data directory: config.json, spool/, logs/. */
   dataDir: string;
   credentials: CredentialStore;
-  /** Echo the mail log to stdout (CLI `run`). */
-  logToStdout?: boolean;
+  /** Echo the mail log to stderr (CLI `run`). */
+  logToConsole?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Name in the banner, Received headers and EHLO default; this computer's name if unset. */
   hostname?: string;
@@ -57,7 +57,7 @@ export interface RelayServiceOptions {
   mx?: { dnsServers?: string[]; port?: number };
   /** Tests only: how long a delivery waits before status shows it as stalled (default a minute). */
   stalledAfterMs?: number;
-  /** Opens the OAuth2 sign-in page (oauthLogin); the system browser if unset (Electron: shell.openExternal). */
+  /** Opens the OAuth2 sign-in page (oauthLogin); the system browser if unset . */
   openBrowser?: (url: string) => Promise<void>;
 }
 
@@ -91,7 +91,7 @@ export class RelayService implements RelayApi {
     const tightened = await makeDataDirPrivate(this.opts.dataDir);
     this.config = await loadConfig(this.opts.dataDir);
     this.secretEnv = bindPasswordEnv(this.opts.env ?? process.env, this.config.smarthost.host);
-    this.log = new MailLog({ dir: path.join(this.opts.dataDir, 'logs'), stdout: this.opts.logToStdout });
+    this.log = new MailLog({ dir: path.join(this.opts.dataDir, 'logs'), console: this.opts.logToConsole });
     for (const change of tightened) this.log.warn(`data directory made private to its owner: ${change}`);
     this.spool = await Spool.open(path.join(this.opts.dataDir, 'spool'));
     this.spool.onCorrupt = (c) => this.corrupted(c);
@@ -358,8 +358,10 @@ export class RelayService implements RelayApi {
     const c = this.config;
     let credentials: TestCredentials | null = null;
     if (c.smarthost.auth.method === 'password' && c.smarthost.host && c.smarthost.auth.username) {
-      const found = await resolveSmarthostPassword(c, this.opts.credentials, this.secretEnv(c).env).catch(() => null);
-      if (found) {
+      const found = await resolveSmarthostPassword(c, this.opts.credentials, this.secretEnv(c).env).catch((e: Error) => e);
+      if (found instanceof Error) {
+        credentials = { user: c.smarthost.auth.username, unreadable: found.message };
+      } else if (found) {
         this.log?.redact(found.password);
         credentials = { user: c.smarthost.auth.username, pass: found.password };
       }
@@ -567,7 +569,7 @@ export class RelayService implements RelayApi {
     this.log.error(`id=${c.id ?? 'unknown'} moved to corrupt/: ${c.reason}`);
     this.statusChanged();
     const state = c.state;
-    if (!state || !mayReport(state)) return;
+    if (!state || state.from === '') return; // nobody to tell, or a bounce: bounces are never bounced
     const waiting = state.rcpts.filter((r) => r.st === 'q' || r.st === 'd');
     for (const r of waiting) {
       r.st = 'f';
@@ -660,12 +662,6 @@ function queueSettings(c: Config): QueueSettings {
   };
 }
 
-export function stoppedStatus(): RelayStatus {
-  return {
-    state: 'stopped', queued: 0, deferred: 0, failed: 0, corrupt: 0, sending: 0, oldestQueuedSeconds: null,
-    lastError: null, advice: null, lastDelivery: null, listening: null, configError: null, configRevision: '', stalled: null,
-  };
-}
 
 function listenError(e: NodeJS.ErrnoException, listen: Config['listen']): Error {
   const where = `${listen.host}:${listen.port}`;

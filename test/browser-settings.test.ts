@@ -3,7 +3,7 @@
 // process (test/support/http-bridge.ts, validated by the IPC handlers' own code), and a scripted
 // smarthost (test/support/upstream.ts) with STARTTLS, a private CA and AUTH. The tests run in order,
 // each starting where the previous one left the relay, as one first-use session would. Screenshots of
-// every page are written to docs/ on the way.
+// every page are saved on the way, to a temp folder (SCREENSHOTS_DIR=docs to renew the README's).
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';

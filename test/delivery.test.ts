@@ -87,8 +87,8 @@ describe('per-recipient outcomes', () => {
     await relay.relay.retry(m!.id);
     await waitFor(() => bounces().length === 1, 5000, 'bounce');
     m = await relay.relay.getMessage(m!.id);
-    expect(m!.status).toBe('failed');
-    expect(m!.recipients.map((r) => r.status)).toEqual(['failed', 'failed']);
+    expect(m.status).toBe('failed');
+    expect(m.recipients.map((r) => r.status)).toEqual(['failed', 'failed']);
     expect(bounces()[0]!.raw.toString()).toMatch(/Final-Recipient: rfc822; a@d\.test[\s\S]*Final-Recipient: rfc822; b@d\.test/);
     expect(normal()).toHaveLength(2); // both attempts reached DATA, neither was accepted
     // The bounce met the same 554: a bounce is never bounced; it stays in failed/ for the admin to see.

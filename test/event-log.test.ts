@@ -154,7 +154,7 @@ describe('systemd journal', () => {
     const script = 'mount -t tmpfs tmpfs /run && mkdir -p /run/systemd/journal && mount --bind "$JOURNAL_DIR" /run/systemd/journal && exec "$NODE" "$BIN" run --data-dir "$DATA_DIR"';
     // Needs root or passwordless sudo, like the disk-full tests' tmpfs.
     const [command, ...args] = [...(process.getuid?.() === 0 ? [] : ['sudo', '-n', '--preserve-env']), 'unshare', '-m', 'sh', '-c', script];
-    const relay = spawn(command as string, args, {
+    const relay = spawn(command, args, {
       env: { ...process.env, JOURNAL_DIR: journalDir, NODE: process.execPath, BIN, DATA_DIR: dataDir, JOURNAL_STREAM: '8:12345', SMTP_RELAY_SMARTHOST_PASSWORD: 'wrong' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,3 +1,4 @@
+import { renameSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,4 +34,71 @@ it('masks registered secrets and keeps every line on one line', async () => {
   expect(text).not.toContain('P4ssw0rd!');
   expect(text.trimEnd().split('\n')).toHaveLength(1);
   expect(lines[0]).toMatch(/warning server said: 535 bad credentials \*+ second line$/);
+});
+
+it('keeps every rotated log when relay.log cannot be renamed, says so, and rotates once it can again', async () => {
+  // Windows refuses the rename while another program (an admin's editor, an antivirus scan) has relay.log open.
+  let locked = true;
+  const rename = (from: string, to: string) => {
+    if (locked && path.basename(from) === 'relay.log') throw Object.assign(new Error(`EBUSY: resource busy or locked, rename '${from}'`), { code: 'EBUSY' });
+    renameSync(from, to);
+  };
+  const log = new MailLog({ dir, maxBytes: 1000, keep: 5, rename });
+  const old = new Map<string, string>();
+  for (let i = 1; i <= 5; i++) {
+    old.set(`relay.${i}.log`, `rotated generation ${i}\n`);
+    await fs.writeFile(path.join(dir, `relay.${i}.log`), `rotated generation ${i}\n`);
+  }
+  const line = (i: number) => `id=${String(i).padStart(4, '0')} status=sent ${'x'.repeat(40)}`;
+  for (let i = 0; i < 60; i++) log.info(line(i)); // about 4 KB: over the limit, so rotation is tried again and again
+  expect(log.problem).toMatch(/relay\.log could not be rotated: EBUSY/);
+  for (const [file, text] of old) expect(await fs.readFile(path.join(dir, file), 'utf8'), file).toBe(text);
+  expect((await fs.readFile(path.join(dir, 'relay.log'), 'utf8')).split('\n')).toHaveLength(61); // nothing lost either
+
+  locked = false;
+  for (let i = 60; i < 70; i++) log.info(line(i));
+  log.close();
+  expect(log.problem).toBeNull();
+  // One rotation: the oldest file went, each other moved up one, relay.1.log holds everything up to the rotation.
+  for (let i = 2; i <= 5; i++) expect(await fs.readFile(path.join(dir, `relay.${i}.log`), 'utf8')).toBe(`rotated generation ${i - 1}\n`);
+  const rotated = await fs.readFile(path.join(dir, 'relay.1.log'), 'utf8');
+  expect(rotated).toContain('id=0000');
+  expect(rotated).toContain('id=0059');
+  expect(await fs.readFile(path.join(dir, 'relay.log'), 'utf8')).toContain('id=0069');
+});
+
+it('says when relay.log cannot be written, and recovers when it can', async () => {
+  await fs.mkdir(path.join(dir, 'relay.log')); // what cannot be opened for appending, even by root
+  const log = new MailLog({ dir });
+  const lines: string[] = [];
+  log.onLine((l) => lines.push(l));
+  log.info('first');
+  expect(log.problem).toMatch(/relay\.log cannot be written: EISDIR/);
+  expect(lines).toHaveLength(1); // the line still reaches the listeners
+  await fs.rmdir(path.join(dir, 'relay.log'));
+  log.info('second');
+  log.close();
+  expect(log.problem).toBeNull();
+  expect(await fs.readFile(path.join(dir, 'relay.log'), 'utf8')).toMatch(/info second\n$/);
+});
+
+it('a rotation that fails half-way (an old log open elsewhere) costs no further log when it is tried again', async () => {
+  let locked = true;
+  const rename = (from: string, to: string) => {
+    if (locked && path.basename(from) === 'relay.2.log') throw Object.assign(new Error('EBUSY: resource busy or locked'), { code: 'EBUSY' });
+    renameSync(from, to);
+  };
+  for (let i = 1; i <= 5; i++) await fs.writeFile(path.join(dir, `relay.${i}.log`), `rotated generation ${i}\n`);
+  const log = new MailLog({ dir, maxBytes: 1000, keep: 5, rename });
+  for (let i = 0; i < 100; i++) log.info(`id=${String(i).padStart(4, '0')} ${'x'.repeat(40)}`); // about 7 rotations' worth
+  expect(log.problem).toMatch(/could not be rotated: EBUSY/);
+  locked = false;
+  // Two lines: the first finishes the stuck rotation, the second rotates the overgrown relay.log.
+  for (let i = 100; i < 102; i++) log.info(`id=${String(i).padStart(4, '0')} ${'x'.repeat(40)}`);
+  log.close();
+  expect(log.problem).toBeNull();
+  const all = await Promise.all((await fs.readdir(dir)).map((f) => fs.readFile(path.join(dir, f), 'utf8')));
+  // Two rotations, two old logs gone (5, then 4), however often the stuck one was tried; no line lost.
+  expect(all.flatMap((t) => /^rotated generation (\d)/.exec(t)?.[1] ?? []).sort()).toEqual(['1', '2', '3']);
+  for (let i = 0; i < 102; i++) expect(all.join(''), `line ${i}`).toContain(`id=${String(i).padStart(4, '0')}`);
 });

@@ -1,6 +1,7 @@
 // Notification de-duplication: each condition notifies once, and again only after it has cleared.
 import { describe, expect, it } from 'vitest';
 import type { RelayStatus } from '../src/api/contract.js';
+import { oauthAdviceFor } from '../src/oauth/advice.js';
 import { INITIAL_ALERT_STATE, nextAlerts, type AlertState, type Notice } from '../src/tray/notifications.js';
 import { status } from './support/relay-status.js';
 
@@ -67,6 +68,15 @@ describe('notifications', () => {
     const [s] = nextAlerts(INITIAL_ALERT_STATE, status(stuck(20 * MIN, 1)), 15).notices;
     expect(s).toEqual({ kind: 'stuck', title: 'Mail is stuck in the relay', body: '1 message is waiting, the oldest for 20 min. Last error: a@b.c: 451 4.4.1 timeout' });
     const [a] = nextAlerts(INITIAL_ALERT_STATE, status({ state: 'auth-failed', queued: 1, lastError: '535 5.7.139 Authentication unsuccessful' }), 15).notices;
-    expect(a?.body).toBe('535 5.7.139 Authentication unsuccessful Delivery is paused: enter the password again in the settings.');
+    expect(a?.body).toBe('535 5.7.139 Authentication unsuccessful Delivery is paused. Check the smarthost sign-in in the settings.');
+  });
+
+  it('tells an OAuth2 user what fixes their sign-in, not to enter a password', () => {
+    const lastError = 'no OAuth2 access token: AADSTS7000215: Invalid client secret provided.';
+    const advice = oauthAdviceFor(lastError, 'oauth2-microsoft');
+    expect(advice).not.toBeNull();
+    const [a] = nextAlerts(INITIAL_ALERT_STATE, status({ state: 'auth-failed', queued: 1, lastError, advice }), 15).notices;
+    expect(a?.body).toBe(`${lastError} Delivery is paused. ${advice?.fix}`);
+    expect(a?.body).not.toMatch(/enter the password/);
   });
 });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, type ConfigInput } from '../src/config/schema.js';
+import { ConfigError, parseConfig } from '../src/config/schema.js';
 import { authFailureHint, oauthAdviceFor, tokenErrorHint } from '../src/oauth/advice.js';
 import { loginWithBrowser } from '../src/oauth/browser-login.js';
 import { oauthChecklist } from '../src/oauth/checklist.js';
@@ -124,7 +124,7 @@ describe('smarthost.auth OAuth2 settings', () => {
   const base = { host: 'smtp.office365.com' };
   const invalid = (auth: Record<string, unknown>): string[] => {
     try {
-      parseConfig({ smarthost: { ...base, auth } } as ConfigInput);
+      parseConfig({ smarthost: { ...base, auth } });
       return [];
     } catch (e) {
       return (e as ConfigError).issues.map((i) => `${i.path}: ${i.message}`);

@@ -36,7 +36,7 @@ async function smarthostConfig(up: { port: number }, extra: Partial<NonNullable<
 async function startWithPassword(config: ConfigInput): Promise<TestRelay> {
   const r = await startRelay(config);
   await r.credentials.set(smarthostAccount(parseConfig(config)), PASSWORD);
-  r.relay.resume(); // pick up the stored password now rather than at the next scan
+  await r.relay.resume(); // pick up the stored password now rather than at the next scan
   return r;
 }
 
@@ -186,7 +186,7 @@ describe('relay: client -> spool -> smarthost', () => {
   it('reuses pooled connections up to smarthost.maxConnections', async () => {
     upstream = await startUpstream({ starttls: 'disabled' });
     relay = await startRelay({ smarthost: { host: '127.0.0.1', port: upstream.port, security: 'none', maxConnections: 2 } });
-    relay.relay.pause();
+    await relay.relay.pause();
     const c = client(relay.port);
     for (let i = 0; i < 8; i++) await c.sendMail({ envelope: { from: 'a@b.test', to: [`r${i}@d.test`] }, raw: message(20 + i) });
     await relay.relay.resume();

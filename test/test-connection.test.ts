@@ -1,9 +1,12 @@
 // test-connection against upstreams that fail at each step: the right step fails, with the server's
 // reply and the right advice; a good smarthost passes every step. No mail is ever sent.
+import fs from 'node:fs/promises';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig, type ConfigInput } from '../src/config/schema.js';
 import { testConnection } from '../src/diagnose/test-connection.js';
+import { cli } from './support/cli.js';
+import { tempDataDir } from './support/relay.js';
 import { testCertificates } from './support/tls.js';
 import { startUpstream, type Upstream, type UpstreamOptions } from './support/upstream.js';
 
@@ -114,6 +117,27 @@ describe('test-connection', () => {
     for (const mechanism of ['PLAIN', 'CRAM-MD5'] as const) {
       const r = await run(up.port, { auth: { method: 'password', username: USER, mechanism } });
       expect(r.steps.at(-1)?.detail).toBe(`logged in as ${USER} with ${mechanism}`);
+    }
+  });
+});
+
+describe('smtp-relay test-connection with the real keychain client', () => {
+  it('a keychain that cannot be reached is reported as such at auth, not as "no password stored"', async () => {
+    const u = await upstream({ starttls: 'disabled', auth: { user: USER, pass: PASS } });
+    const dataDir = await tempDataDir();
+    try {
+      for (const [key, value] of [['smarthost.host', '127.0.0.1'], ['smarthost.port', String(u.port)], ['smarthost.security', 'none'],
+        ['smarthost.auth.username', USER], ['smarthost.auth.method', 'password']]) {
+        expect((await cli(['config', 'set', key as string, value as string, '--data-dir', dataDir])).code).toBe(0);
+      }
+      // No Secret Service on this bus: libsecret fails to connect, as with a locked or missing keychain.
+      const r = await cli(['test-connection', '--data-dir', dataDir], { env: { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/nonexistent/bus', SMTP_RELAY_SMARTHOST_PASSWORD: '' } });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/FAIL {2}auth .*The OS keychain is not available/);
+      expect(r.stdout).not.toMatch(/no password or token is stored/);
+      expect(r.stdout).toMatch(/ok {4}ehlo/); // the connection itself was still tested
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
     }
   });
 });

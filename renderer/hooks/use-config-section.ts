@@ -5,7 +5,7 @@
 // based on settings that have changed since is refused rather than silently undoing that change.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ConfigIssue } from '../../src/api/contract.js';
-import type { Config, ConfigInput } from '../../src/config/schema.js';
+import type { Config } from '../../src/config/schema.js';
 import { errorText } from '../format.js';
 
 export type SectionKey = 'smarthost' | 'listen';
@@ -74,7 +74,7 @@ export function useConfigSection<K extends SectionKey, F>(
   const dirtyRef = useRef(false);
   dirtyRef.current = dirty;
 
-  const merged = useCallback((f: F, c: Config) => ({ ...c, [key]: toInput(f, c[key]) }) as ConfigInput, [key, toInput]);
+  const merged = useCallback((f: F, c: Config) => ({ ...c, [key]: toInput(f, c[key]) }), [key, toInput]);
 
   const readConfig = useCallback(async (): Promise<Config> => {
     const c = await window.relay.getConfig();

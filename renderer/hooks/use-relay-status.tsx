@@ -24,7 +24,7 @@ export function RelayStatusProvider({ children }: { children: ReactNode }) {
     );
     const unsubscribe = window.relay.onStatus((status) => { if (live) setValue({ status, error: null }); });
     void read();
-    const timer = setInterval(read, REFRESH_MS);
+    const timer = setInterval(() => void read(), REFRESH_MS);
     return () => {
       live = false;
       clearInterval(timer);

@@ -41,6 +41,14 @@ export interface RelayStatus {
   stalled: { destination: string; phase: 'connect' | 'mail' | 'rcpt' | 'data' | 'message' | 'end-of-data'; sinceSeconds: number; message: string } | null;
 }
 
+/** The status of a relay that is not running (counts unknown). */
+export function stoppedStatus(): RelayStatus {
+  return {
+    state: 'stopped', queued: 0, deferred: 0, failed: 0, corrupt: 0, sending: 0, oldestQueuedSeconds: null,
+    lastError: null, advice: null, lastDelivery: null, listening: null, configError: null, configRevision: '', stalled: null,
+  };
+}
+
 export type RecipientStatus = 'queued' | 'deferred' | 'sent' | 'failed';
 
 export interface RecipientView {
@@ -119,7 +127,6 @@ export interface LogQuery {
   limit?: number;
 }
 
-/** What the settings window may know about the smarthost password: whether one is stored, never the password itself. */
 /** OAuth2 secrets other than the client secret (which is stored like the password, with setPassword). */
 export type OAuthSecretKind = 'certificate' | 'service-account' | 'refresh-token';
 
@@ -135,6 +142,7 @@ export interface OAuthStatus {
   checklist: string[];
 }
 
+/** What the settings window may know about the smarthost password: whether one is stored, never the password itself. */
 export interface PasswordStatus {
   /** The keychain account ("username@host"), or null while smarthost.host or auth.username is empty. */
   account: string | null;
@@ -247,7 +255,7 @@ export function isRelayMethod(name: unknown): name is RelayMethod {
 /** A call's arguments, validated; a bad call is refused with what is wrong ("sendTest: 0 is not an e-mail address"). */
 export function parseMethodArgs(method: RelayMethod, args: unknown): unknown[] {
   const parsed = methodArgs[method].safeParse(args);
-  if (parsed.success) return parsed.data as unknown[];
+  if (parsed.success) return parsed.data;
   throw new RelayError('invalid', `${method}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'} ${i.message}`).join('; ')}`);
 }
 

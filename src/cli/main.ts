@@ -7,8 +7,7 @@ import { connectControl, type RemoteRelay } from '../control/client.js';
 import { ControlAccessError } from '../control/key.js';
 import { readPublicStatus } from '../control/public-status.js';
 import { serveRelay } from '../host/serve.js';
-import { RelayError, type QueueItem, type RelayStatus } from '../api/contract.js';
-import { stoppedStatus } from '../relay.js';
+import { RelayError, stoppedStatus, type QueueItem, type RelayStatus } from '../api/contract.js';
 import { ConfigError, type ConfigInput } from '../config/schema.js';
 import { defaultDataDir, getConfigValue, loadConfig, saveConfig, withConfigValue } from '../config/store.js';
 import { RelayService } from '../relay.js';
@@ -20,6 +19,7 @@ import { explainKeychainFailure } from './keychain-hint.js';
 import { addOAuthCommands } from './oauth.js';
 import { readSecret } from './read-secret.js';
 import { addServiceCommands } from './service.js';
+import { packageVersion } from './version.js';
 
 type Api = Omit<RemoteRelay, 'close' | 'onStatus' | 'onTestStep' | 'onClose'>;
 
@@ -45,7 +45,7 @@ async function withRelay<T>(dataDir: string, fn: (api: Api, running: boolean) =>
   const relay = relayFor(dataDir);
   await relay.open();
   try {
-    return await fn(relay as unknown as Api, false);
+    return await fn(relay, false);
   } finally {
     await relay.stop();
   }
@@ -70,7 +70,7 @@ function dataDirOf(opts: { dataDir?: string }): string {
 }
 
 async function run(opts: { dataDir?: string }): Promise<void> {
-  const hosted = await serveRelay(dataDirOf(opts), { logToStdout: true });
+  const hosted = await serveRelay(dataDirOf(opts), { logToConsole: true });
   process.stdout.write(`listening on ${hosted.listening}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -166,6 +166,7 @@ async function followTest(api: Api, id: string, timeoutMs: number): Promise<bool
 export function buildProgram(): Command {
   const program = new Command('smtp-relay')
     .description('A durable local SMTP relay to a smarthost (SMTP Relay Tray without the tray)')
+    .version(packageVersion())
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const dataDir = () => new Option('--data-dir <dir>', 'data directory (config.json, spool/, logs/); default: SMTP_RELAY_DATA_DIR or the app folder');

@@ -1,5 +1,5 @@
 // config.json: the one source of truth for its types, validation, defaults and version.
-// Field names are a public contract (ARCHITECTURE.md): add fields, never rename them.
+// Field names are a public contract (docs/architecture.md): add fields, never rename them.
 import net from 'node:net';
 import { z } from 'zod';
 import { CONTROL_CHARACTER } from '../mail/header-field.js';

@@ -1,5 +1,5 @@
 // Where the data directory is, and reading/writing config.json in it.
-// The tray app (electron-store) and the CLI share this folder and this file format.
+// The tray app, the CLI and the service share this folder, this file format and this code.
 import crypto from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';

@@ -19,11 +19,6 @@ export interface DsnInput {
   now?: Date;
 }
 
-/** Whether a message may get a DSN: never to the null sender, so bounces cannot loop (RFC 5321 §6.1). */
-export function mayReport(state: MessageState): boolean {
-  return state.from !== '';
-}
-
 /** The complete DSN message (CRLF line ends), ready to be queued with MAIL FROM:<> to state.from. */
 export function buildDsn(d: DsnInput): string {
   const now = d.now ?? new Date();

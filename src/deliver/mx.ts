@@ -12,7 +12,7 @@ import { openMessage } from './message-stream.js';
 import { chooseHeloName, createResolver, resolveRoute, RouteError } from './mx-resolve.js';
 import type { AttemptOutcome, RecipientOutcome } from './outcome.js';
 import type { DeliveryTransport } from './queue-manager.js';
-import type { Envelope, SendEnvelope, Timeouts } from './smarthost.js';
+import type { Envelope, Timeouts } from './smarthost.js';
 
 /** Domains of one message delivered at once (ZoneMTA and Postfix open up to 5 connections per destination). */
 const DOMAINS_AT_ONCE = 5;
@@ -132,7 +132,7 @@ export class MxTransport implements DeliveryTransport {
     body.once('end', () => { attempt.bodySent = true; });
     try {
       const info = await connection.sendMail({
-        envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size, use8BitMime: envelope.eightBit === true } as SendEnvelope,
+        envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size, use8BitMime: envelope.eightBit === true },
         raw: body, messageId: conversation.token, signal: AbortSignal.any([this.stopped.signal, conversation.signal]),
       });
       return outcomeOfSuccess(attempt, info);
@@ -144,7 +144,7 @@ export class MxTransport implements DeliveryTransport {
       if (conversation.timedOut) {
         // Only a silence after the final dot may hide a delivery; any earlier one is the host's failure.
         attempt.bodySent = conversation.phase === 'end-of-data';
-        return outcomeOfError(attempt, Object.assign(new Error(conversation.timedOut), { code: 'ETIMEDOUT' }) as NodemailerError);
+        return outcomeOfError(attempt, Object.assign(new Error(conversation.timedOut), { code: 'ETIMEDOUT' }));
       }
       if (e.code === 'EABORT') e.message = 'delivery stopped: the relay is shutting down';
       return outcomeOfError(attempt, e);

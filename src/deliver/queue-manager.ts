@@ -84,7 +84,6 @@ export class QueueManager {
   /** Newly committed messages, delivered in turn with the scan of older mail (Postfix alternates its
    *  incoming and deferred queues) so that a large backlog does not starve new mail. */
   private readonly fresh: QueueEntry[] = [];
-  private freshTurn = true;
   private slotWaiters: (() => void)[] = [];
   private wakeUp: (() => void) | null = null;
   private woken = false;
@@ -241,8 +240,7 @@ export class QueueManager {
 
   /** Each entry of the scan goes after one new message, if one waits. */
   private async admitInTurn(e: Entry, horizon: number): Promise<void> {
-    if (this.freshTurn && this.fresh.length > 0) await this.admit(this.fresh.shift() as QueueEntry, Date.now());
-    this.freshTurn = true;
+    if (this.fresh.length > 0) await this.admit(this.fresh.shift() as QueueEntry, Date.now());
     await this.admit(e, horizon);
   }
 
@@ -254,7 +252,6 @@ export class QueueManager {
     if (this.active.has(e.id) || this.opts.isClaimed?.(e.id) || !this.canAdmit()) return;
     while (this.active.size >= this.opts.concurrency && !this.stopping) await new Promise<void>((r) => this.slotWaiters.push(r));
     if (!this.canAdmit() || this.active.has(e.id) || this.opts.isClaimed?.(e.id)) return;
-    if (e.kind === 'queue' && this.fresh.length > 0) this.freshTurn = true;
     const job = this.deliver(e, horizon).finally(() => {
       this.active.delete(e.id);
       this.slotWaiters.shift()?.();

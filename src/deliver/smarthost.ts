@@ -118,9 +118,8 @@ export class SmarthostTransport {
   /**
    * One attempt to hand the message in `rawPath` (RFC 5322 bytes, sent unchanged) to the smarthost.
    * SMTP and network failures come back as the outcome; only local problems (an unreadable spool
-   * file) reject.
+   * file) reject. `rewriteHeaders` (sender rewriting) is applied to the header section on the way out.
    */
-  /** `rewriteHeaders` (sender rewriting) is applied to the header section on the way out. */
   async send(envelope: Envelope, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome> {
     const attempt: Attempt = { recipients: envelope.to, relay: this.relay, bodySent: false };
     if (this.missingPassword) return outcomeOfError(attempt, this.missingPassword);
@@ -155,7 +154,7 @@ export class SmarthostTransport {
     body.once('end', () => { attempt.bodySent = true; });
     try {
       const info = await pool.sendMail({
-        envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size, use8BitMime: envelope.eightBit === true } as SendEnvelope,
+        envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size, use8BitMime: envelope.eightBit === true },
         raw: body, messageId: conversation.token, signal: conversation.signal,
       });
       return this.hidePassword(outcomeOfSuccess(attempt, info));
@@ -165,7 +164,7 @@ export class SmarthostTransport {
       if (conversation.timedOut) {
         // Only a silence after the final dot may hide a delivery; any earlier one is the server's failure.
         attempt.bodySent = conversation.phase === 'end-of-data';
-        e = Object.assign(new Error(conversation.timedOut), { code: 'ETIMEDOUT' }) as NodemailerError;
+        e = Object.assign(new Error(conversation.timedOut), { code: 'ETIMEDOUT' });
       }
       // Reading the spool file failed: ours to report, not the destination's.
       if (e.code === 'ESTREAM') throw e;

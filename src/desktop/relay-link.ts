@@ -5,11 +5,10 @@
 // no service it embeds the relay (in a utility process, `embed`) and is a client of that. Every RelayApi
 // call of the tray and the window goes through here, so they work the same in every mode.
 import { EventEmitter } from 'node:events';
-import { methodArgs, RelayError, type ConnectionStep, type RelayApi, type RelayMethod, type RelayStatus } from '../api/contract.js';
+import { methodArgs, RelayError, stoppedStatus, type ConnectionStep, type RelayApi, type RelayMethod, type RelayStatus } from '../api/contract.js';
 import { connectControl, type RemoteRelay } from '../control/client.js';
 import { ControlAccessError } from '../control/key.js';
 import { readPublicStatus } from '../control/public-status.js';
-import { stoppedStatus } from '../relay.js';
 
 /** A relay this app started and must stop when it quits. */
 export interface EmbeddedRelay {

@@ -16,7 +16,8 @@ export const M365_BASIC_AUTH_TIMELINE =
   'Microsoft\'s schedule (MC786329, updated 27 January 2026): no change until December 2026; then basic authentication is off by default for existing tenants, ' +
   'and administrators can turn it back on; the date of its final removal will be announced in the second half of 2027.';
 
-const CATALOGUE: Entry[] = [
+/** Exported for the test that every entry is reachable from a real reply or error text. */
+export const CATALOGUE: readonly Entry[] = [
   {
     id: 'm365-basic-auth-off',
     match: /5\.7\.30\b.*basic authentication is not supported/is,
@@ -153,9 +154,4 @@ export function adviceFor(text: string | null | undefined): Advice | null {
   if (!text) return null;
   const hit = CATALOGUE.find((e) => e.match.test(text));
   return hit ? { id: hit.id, cause: hit.cause, fix: hit.fix } : null;
-}
-
-/** Every entry, for documentation and the settings window's help. */
-export function allAdvice(): Advice[] {
-  return CATALOGUE.map(({ id, cause, fix }) => ({ id, cause, fix }));
 }

@@ -18,6 +18,8 @@ export interface TestCredentials {
   pass?: string;
   /** … or an OAuth2 access token (XOAUTH2). */
   token?: string;
+  /** Why neither could be read (the OS keychain failed): the auth step says this, not "none stored". */
+  unreadable?: string;
 }
 
 export interface TestOptions {
@@ -110,6 +112,7 @@ export async function testConnection(config: Config, credentials: TestCredential
     }
     if (signsIn) {
       await step('auth', async () => {
+        if (credentials?.unreadable) return { ok: false, detail: credentials.unreadable };
         if (!encrypted && security !== 'none') {
           return {
             ok: false, skipped: true,

@@ -12,11 +12,11 @@ export interface HostedRelay {
   stop(): Promise<void>;
 }
 
-export async function serveRelay(dataDir: string, opts: { logToStdout?: boolean } = {}): Promise<HostedRelay> {
+export async function serveRelay(dataDir: string, opts: { logToConsole?: boolean } = {}): Promise<HostedRelay> {
   // Everything the relay creates (queue files, logs) is private to its account; the public status and the
   // control folder get their modes explicitly.
   if (process.platform !== 'win32') process.umask(0o077);
-  const relay = new RelayService({ dataDir, credentials: new KeychainStore(), logToStdout: opts.logToStdout });
+  const relay = new RelayService({ dataDir, credentials: new KeychainStore(), logToConsole: opts.logToConsole });
   const addr = await relay.start();
   let control;
   try {

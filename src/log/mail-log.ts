@@ -1,16 +1,18 @@
 // The delivery log admins read the way they `tail -F /var/log/maillog`: one human-readable line per
-// event, to stdout (when running in a console) and to logs/relay.log, rotated by size.
+// event, to stderr (when running in a console) and to logs/relay.log, rotated by size.
 import fs from 'node:fs';
 import path from 'node:path';
 
 export interface MailLogOptions {
   /** Folder for relay.log and its rotations; null for no file. */
   dir: string | null;
-  /** Echo each line to stdout (the CLI's `run`). */
-  stdout?: boolean;
+  /** Echo each line to stderr (the CLI's `run`, whose stdout carries only its `listening on` line). */
+  console?: boolean;
   /** Rotate when relay.log reaches this size (default 10 MB), keeping `keep` old files (default 5). */
   maxBytes?: number;
   keep?: number;
+  /** Renames a file (tests inject failures here); fs.renameSync if unset. */
+  rename?: (from: string, to: string) => void;
 }
 
 export type LogLevel = 'info' | 'warning' | 'error';
@@ -50,10 +52,19 @@ export class MailLog {
   private readonly listeners = new Set<(line: string) => void>();
   private readonly kept: KeptLine[] = [];
   private generation = 0;
+  /** Size of relay.log at which a rotation that failed is tried again (0: at maxBytes). */
+  private rotateAgainAt = 0;
+  private writeProblem: string | null = null;
+  private rotateProblem: string | null = null;
 
   constructor(private readonly opts: MailLogOptions) {
     this.file = opts.dir ? path.join(opts.dir, 'relay.log') : null;
     if (opts.dir) fs.mkdirSync(opts.dir, { recursive: true });
+  }
+
+  /** Why relay.log cannot be written or rotated right now, for a status to show; null while it can. */
+  get problem(): string | null {
+    return this.writeProblem ?? this.rotateProblem;
   }
 
   /** Registers a secret that must never reach a log line, whatever code path tries to print it. */
@@ -71,7 +82,7 @@ export class MailLog {
     let clean = printable(text);
     for (const s of this.secrets) clean = clean.split(s).join('*****');
     const line = `${new Date().toISOString()} ${level} ${clean}`;
-    if (this.opts.stdout) process.stdout.write(line + '\n');
+    if (this.opts.console) process.stderr.write(line + '\n');
     this.keep({ line, offset: this.append(line + '\n'), generation: this.generation });
     for (const fn of this.listeners) fn(line);
   }
@@ -143,29 +154,49 @@ export class MailLog {
         this.fd = fs.openSync(this.file, 'a', 0o600);
         this.size = fs.fstatSync(this.fd).size;
       }
-      if (this.size > 0 && this.size + bytes > (this.opts.maxBytes ?? 10_000_000)) this.rotate();
-      fs.writeSync(this.fd as number, line);
+      const maxBytes = this.opts.maxBytes ?? 10_000_000;
+      if (this.size > 0 && this.size + bytes > Math.max(maxBytes, this.rotateAgainAt)) this.rotate(maxBytes);
+      fs.writeSync(this.fd, line);
       this.size += bytes;
+      this.writeProblem = null;
       return this.size - bytes;
-    } catch {
-      // A full disk or a locked file must not stop the relay; the line still went to stdout/listeners.
+    } catch (e) {
+      // A full disk or a locked file must not stop the relay; the line still went to stderr/listeners.
+      this.writeProblem = `relay.log cannot be written: ${(e as Error).message}`;
       return null;
     }
   }
 
-  private rotate(): void {
+  private rotate(maxBytes: number): void {
     const file = this.file as string;
     fs.closeSync(this.fd as number);
     this.fd = null;
-    this.generation++;
     const keep = this.opts.keep ?? 5;
     const name = (i: number) => file.replace(/\.log$/, `.${i}.log`);
+    const rename = this.opts.rename ?? fs.renameSync;
+    // Windows refuses a rename while another program (an editor, an antivirus scan) has the file open.
+    // So relay.log first moves aside to relay.0.log, before anything else changes; then the old logs
+    // move up only as far as the first gap, the oldest being deleted only when there is none. A
+    // rotation that fails half-way is finished by the next attempt, and never costs another log.
     try {
-      fs.rmSync(name(keep), { force: true });
-      for (let i = keep - 1; i >= 1; i--) if (fs.existsSync(name(i))) fs.renameSync(name(i), name(i + 1));
-      fs.renameSync(file, name(1));
-    } catch {
-      // Windows may refuse while another program has the log open; keep appending and try next time.
+      if (!fs.existsSync(name(0))) {
+        rename(file, name(0));
+        this.generation++;
+      }
+      let free = 1;
+      while (free <= keep && fs.existsSync(name(free))) free++;
+      if (free > keep) {
+        fs.rmSync(name(keep), { force: true });
+        free = keep;
+      }
+      for (let i = free - 1; i >= 1; i--) rename(name(i), name(i + 1));
+      rename(name(0), name(1));
+      this.rotateAgainAt = 0;
+      this.rotateProblem = null;
+    } catch (e) {
+      // Keep appending to relay.log; try again once it has grown by another tenth of the limit.
+      this.rotateAgainAt = this.size + maxBytes / 10;
+      this.rotateProblem = `relay.log could not be rotated: ${(e as Error).message}`;
     }
     this.fd = fs.openSync(file, 'a', 0o600);
     this.size = fs.fstatSync(this.fd).size;

@@ -80,7 +80,7 @@ export function createMetrics(source: MetricsSource): RelayMetrics {
     let m;
     if ((m = ACCEPTED.exec(line))) accepted.observe(Number(m[1]));
     else if ((m = DELIVERY.exec(line))) {
-      deliveries.inc({ outcome: m[2] as string });
+      deliveries.inc({ outcome: m[2] });
       if (m[2] === 'sent') delivered.observe(Number(m[1]));
     } else if (UNREACHABLE.test(line)) connectionFailures.inc();
     else if (AUTH_FAILED.test(line)) authFailures.inc();

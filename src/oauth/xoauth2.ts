@@ -35,6 +35,6 @@ export async function tokenForDelivery(tokens: AccessTokenSource): Promise<{ tok
   } catch (e) {
     // Anything but a TokenError (a stored key that cannot sign…) needs the admin too: a refusal.
     const failure = e instanceof TokenError ? e : new TokenError((e as Error).message, false);
-    return { error: asDeliveryError(failure as TokenError & NodemailerError) };
+    return { error: asDeliveryError(failure) };
   }
 }

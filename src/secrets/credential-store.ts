@@ -1,4 +1,4 @@
-// Where secrets live: the OS keychain in the product, memory in tests. Never a file (ARCHITECTURE.md).
+// Where secrets live: the OS keychain in the product, memory in tests. Never a file (docs/architecture.md).
 
 /** Service name under which every secret of this app is stored in the OS keychain. */
 export const KEYCHAIN_SERVICE = 'smtp-relay-tray';

@@ -5,7 +5,7 @@
 import type { Config } from '../config/schema.js';
 import { PASSWORD_ENV, type CredentialStore } from './credential-store.js';
 
-/** Keychain account of the smarthost password: "username@host" (ARCHITECTURE.md). */
+/** Keychain account of the smarthost password: "username@host" (docs/architecture.md). */
 export function smarthostAccount(config: Config): string {
   return `${config.smarthost.auth.username}@${config.smarthost.host}`;
 }

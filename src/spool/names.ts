@@ -30,12 +30,6 @@ function randomWord(): bigint {
   return word;
 }
 
-const ID = /^[0-9a-z]{16}$/;
-
-export function isId(s: string): boolean {
-  return ID.test(s);
-}
-
 /** Arrival time encoded in an id. */
 export function idTime(id: string): number {
   return parseInt(id.slice(0, 9), 36);

@@ -107,6 +107,7 @@ export class Ingest {
     try {
       await this.spool.commitNew(state, this.syncContent());
     } catch (e) {
+      // The commit's error is the one to report; the file is deleted next, so a close error adds nothing.
       await this.closeFile().catch(() => {});
       await fs.rm(this.file, { force: true });
       throw e;
@@ -124,6 +125,7 @@ export class Ingest {
   async abort(): Promise<void> {
     this.pending = [];
     this.pendingBytes = 0;
+    // Whatever the close says (often the write error that caused the abort again), the file is deleted next.
     await this.closeFile().catch(() => {});
     await fs.rm(this.file, { force: true });
   }
@@ -420,7 +422,9 @@ export class Spool {
 
   private async dropBucket(bucket: string): Promise<void> {
     this.knownBuckets.delete(bucket);
-    await fs.rmdir(path.join(this.paths.q, bucket)).catch(() => {}); // not empty after all: keep it
+    // Housekeeping only: not empty after all (a message just arrived), or held open elsewhere (Windows).
+    // The empty folder costs nothing and the next scan that finds it empty tries again.
+    await fs.rmdir(path.join(this.paths.q, bucket)).catch(() => {});
   }
 
   private forget(e: Entry): void {

@@ -2,10 +2,9 @@
 // which notifications to raise, and carries out menu actions. electron/tray.ts implements TrayPort
 // with Tray, nativeImage, Menu and Notification; the tests implement it with arrays.
 import type { RelayApi, RelayStatus } from '../api/contract.js';
-import type { Config } from '../config/schema.js';
 import { defaultConfig } from '../config/schema.js';
 import type { WindowView } from '../desktop/app-protocol.js';
-import { stoppedStatus } from '../relay.js';
+import { stoppedStatus } from '../api/contract.js';
 import { renderTrayIconSet, type TrayIconImages } from './badge.js';
 import { trayView, type TrayAction, type TrayMenuItem } from './model.js';
 import { INITIAL_ALERT_STATE, nextAlerts, type AlertState, type Notice } from './notifications.js';
@@ -122,7 +121,7 @@ export class TrayController {
 
   private async stuckAfterMinutes(): Promise<number> {
     // getConfig has nothing to give before config.json was read (e.g. it failed validation).
-    const config = (await this.deps.relay.getConfig().catch(() => undefined)) as Config | undefined;
+    const config = await this.deps.relay.getConfig().catch(() => undefined);
     return config?.alerts.stuckAfterMinutes ?? defaultConfig().alerts.stuckAfterMinutes;
   }
 }

@@ -36,7 +36,6 @@ export function trayIconState(status: RelayStatus, stuckAfterMinutes: number): T
   return 'idle';
 }
 
-/** "45 s", "12 min", "2 h 5 min", "3 d 4 h": short enough for a tooltip. */
 /** e.g. "SMTP Relay — 3 queued, oldest 12 min — last error: 535 5.7.139 Authentication unsuccessful". */
 export function trayTooltip(status: RelayStatus, ctx: TrayContext): string {
   const parts = ['SMTP Relay'];

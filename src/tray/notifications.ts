@@ -40,7 +40,8 @@ export function nextAlerts(prev: AlertState, status: RelayStatus, stuckAfterMinu
     notices.push({
       kind: 'auth-failed',
       title: 'The smarthost refused the login',
-      body: `${status.lastError ?? 'Authentication failed.'} Delivery is paused: enter the password again in the settings.`,
+      // The status's advice knows the sign-in method: a password, a client secret, a certificate…
+      body: `${status.lastError ?? 'Authentication failed.'} Delivery is paused. ${status.advice?.fix ?? 'Check the smarthost sign-in in the settings.'}`,
     });
   }
   let awaitingDrain = prev.awaitingDrain || notices.length > 0;

@@ -122,7 +122,7 @@ function clientScript(): Promise<string> {
     },
   }).then((out) => {
     const output = (Array.isArray(out) ? out[0] : out) as Rolldown.RolldownOutput;
-    return (output.output[0] as Rolldown.OutputChunk).code;
+    return output.output[0].code;
   });
   return bundled;
 }

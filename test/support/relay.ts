@@ -51,7 +51,7 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000
   let last: T;
   do {
     last = await check();
-    if (last) return last as NonNullable<T>;
+    if (last) return last;
     await new Promise((r) => setTimeout(r, 25));
   } while (Date.now() < until);
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);

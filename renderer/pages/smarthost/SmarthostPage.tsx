@@ -67,7 +67,8 @@ export function SmarthostPage() {
     }
   };
 
-  const act = (action: () => Promise<unknown>) => async () => {
+  // A click handler returns nothing; the action's errors are shown, and readSecretStatus never rejects.
+  const act = (action: () => Promise<unknown>) => () => void (async () => {
     setSecretError(null);
     try {
       await action();
@@ -75,7 +76,7 @@ export function SmarthostPage() {
       setSecretError(errorText(e));
     }
     await readSecretStatus();
-  };
+  })();
 
   const discard = () => {
     section.discard();

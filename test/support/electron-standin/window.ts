@@ -97,7 +97,8 @@ class StandinWebContents extends EventEmitter {
   constructor(id: number) {
     super();
     this.id = id;
-    const record = (state.webContents[id] = { listeners: {} as Record<string, number>, windowOpenHandler: false });
+    const listeners: Record<string, number> = {};
+    const record = (state.webContents[id] = { listeners, windowOpenHandler: false });
     this.on('newListener', (event: string) => { record.listeners[event] = (record.listeners[event] ?? 0) + 1; });
   }
 
