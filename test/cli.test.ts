@@ -92,7 +92,9 @@ describe('smtp-relay', () => {
 
     const list = JSON.parse((await run('queue', 'list', '--json')).stdout);
     expect(list.items.map((m: { id: string }) => m.id)).toEqual([id]);
-    expect(list.items[0]).toMatchObject({ status: 'deferred', attempts: 1, recipients: [{ address: 'later@contoso.com', status: 'deferred' }] });
+    // At least the attempt send-test reported; with a 1 s schedule another may have followed meanwhile.
+    expect(list.items[0]).toMatchObject({ status: 'deferred', recipients: [{ address: 'later@contoso.com', status: 'deferred' }] });
+    expect(list.items[0].attempts).toBeGreaterThanOrEqual(1);
     const show = await run('queue', 'show', id);
     expect(show.stdout).toMatch(/Subject: SMTP Relay Tray test message/);
     expect((await run('queue', 'retry', id)).stdout).toMatch(`${id} will be tried now`);
