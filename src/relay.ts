@@ -7,7 +7,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type {
-  ConfigIssue, ConnectionStep, LogQuery, MessageDetail, OAuthSecretKind, OAuthStatus, PasswordStatus, QueueItem, RecipientView, RelayApi, RelayState, RelayStatus, RouteInfo, TestConnectionResult,
+  ConfigIssue, ConnectionStep, LogQuery, MessageDetail, OAuthSecretKind, OAuthStatus, PasswordStatus, QueueItem, QueueList, QueueQuery, RecipientView, RelayApi, RelayState, RelayStatus, RouteInfo,
+  TestConnectionResult,
 } from './api/contract.js';
 import { RelayError } from './api/contract.js';
 import { parseDuration, parseSchedule } from './config/duration.js';
@@ -21,7 +22,11 @@ import { testConnection as runConnectionTest, type TestCredentials } from './dia
 import { type Blocked, type DeliveryTransport, QueueManager, type QueueSettings } from './deliver/queue-manager.js';
 import { MxTransport } from './deliver/mx.js';
 import { SmarthostTransport } from './deliver/smarthost.js';
-import { MailLog } from './log/mail-log.js';
+import { healthOf } from './health/model.js';
+import { MailLog, receivedLine } from './log/mail-log.js';
+import { FREE_SPACE_FACTOR } from './receive/server.js';
+import { FreeSpace } from './receive/free-space.js';
+import { selectEntries } from './spool/query.js';
 import { oauthAdviceFor } from './oauth/advice.js';
 import { openSystemBrowser } from './oauth/open-browser.js';
 import { deleteOAuthSecret, oauthStatus, signInWithBrowser, storeOAuthSecret } from './oauth/setup.js';
@@ -65,6 +70,7 @@ export class RelayService implements RelayApi {
   private readonly claimed = new Set<string>();
   /** OAuth2 access tokens, kept across transports while config and secrets stay the same. */
   private oauthTokens: OAuthTokens | null = null;
+  private freeSpace: FreeSpace | null = null;
 
   constructor(private readonly opts: RelayServiceOptions) {}
 
@@ -77,6 +83,7 @@ export class RelayService implements RelayApi {
     this.config = await loadConfig(this.opts.dataDir);
     this.log = new MailLog({ dir: path.join(this.opts.dataDir, 'logs'), stdout: this.opts.logToStdout });
     this.spool = await Spool.open(path.join(this.opts.dataDir, 'spool'));
+    this.freeSpace = new FreeSpace(this.spool.paths.root);
   }
 
   /** open() plus the SMTP listener and delivery. Rejects with a plain explanation if the port is taken. */
@@ -130,39 +137,64 @@ export class RelayService implements RelayApi {
   async getStatus(): Promise<RelayStatus> {
     const spool = this.requireSpool();
     const age = await spool.oldestQueuedAge();
+    const stats = spool.stats();
+    const state = this.state();
+    const qm = this.qm;
+    // An error stops being news once nothing waits any more (unless delivery itself is stopped by it).
+    if (qm && !qm.blocked && stats.queued === 0) qm.lastError = null;
+    const lastError = qm?.lastError ?? (state === 'unconfigured' ? this.notSetUpReason() : null);
+    const oldestQueuedSeconds = age === null ? null : Math.floor(age / 1000);
+    const free = qm ? await this.freeSpace?.available() : null;
+    const diskLow = free != null && free < FREE_SPACE_FACTOR * this.config.listen.maxMessageBytes ? { freeBytes: free } : null;
     return {
-      ...spool.stats(),
-      state: this.state(),
-      sending: this.qm?.sending ?? 0,
-      oldestQueuedSeconds: age === null ? null : Math.floor(age / 1000),
-      lastError: this.qm?.lastError ?? null,
+      ...stats,
+      state,
+      sending: qm?.sending ?? 0,
+      oldestQueuedSeconds,
+      lastError,
       // A token failure reads like a refused password to the general catalogue: OAuth2 advice first.
-      advice: oauthAdviceFor(this.qm?.lastError, this.config.smarthost.auth.method) ?? adviceFor(this.qm?.lastError),
-      lastDelivery: this.qm?.lastDelivery ?? null,
+      advice: oauthAdviceFor(lastError, this.config.smarthost.auth.method) ?? adviceFor(lastError),
+      lastDelivery: qm?.lastDelivery ?? null,
       listening: this.listening,
+      health: healthOf({
+        ...stats, state, sending: qm?.sending ?? 0, oldestQueuedSeconds, lastError, diskLow,
+        unreachable: qm?.unreachable ?? null, nextDue: qm?.nextDue ?? null, stuckAfterMinutes: this.config.alerts.stuckAfterMinutes,
+      }),
     };
   }
 
-  async listQueue(page: { offset?: number; limit?: number } = {}): Promise<{ items: QueueItem[]; total: number }> {
+  async listQueue(query: QueueQuery = {}): Promise<QueueList> {
     const spool = this.requireSpool();
-    const offset = page.offset ?? 0;
-    const limit = page.limit ?? 100;
+    const { entries, matched } = await selectEntries(spool, {
+      offset: query.offset ?? 0, limit: query.limit ?? 100, filter: query.filter ?? 'all', search: query.search ?? '',
+      sort: query.sort ?? 'status', order: query.order ?? 'asc',
+    });
     const items: QueueItem[] = [];
-    let index = 0;
-    for await (const e of spool.entries()) {
-      if (index++ < offset) continue;
+    for (const e of entries) {
       const state = await spool.load(e);
-      if (state) items.push(toItem(e, state));
-      if (items.length >= limit) break;
+      if (state && !items.some((i) => i.id === state.id)) items.push(this.toItem(e, state));
     }
     const s = spool.stats();
-    return { items, total: s.queued + s.failed };
+    return { items, total: s.queued + s.failed, matched };
   }
 
   async getMessage(id: string): Promise<MessageDetail> {
     const spool = this.requireSpool();
     const { entry, state } = await this.findMessage(id);
-    return { ...toItem(entry, state), headers: await spool.readHeaders(id) };
+    return { ...this.toItem(entry, state), headers: await spool.readHeaders(id) };
+  }
+
+  async bulk(action: 'retry' | 'delete', ids: string[]): Promise<{ done: number; problems: { id: string; message: string }[] }> {
+    const problems: { id: string; message: string }[] = [];
+    for (const id of ids) {
+      try {
+        await (action === 'retry' ? this.retry(id) : this.deleteMessage(id));
+      } catch (e) {
+        if (!(e instanceof RelayError)) throw e;
+        problems.push({ id, message: e.message });
+      }
+    }
+    return { done: ids.length - problems.length, problems };
   }
 
   async retry(id: string): Promise<void> {
@@ -322,12 +354,12 @@ export class RelayService implements RelayApi {
     ].join('\r\n');
     try {
       await ingest.write(Buffer.from(text));
-      await ingest.commit({ from, to: [to], client: { ip: '127.0.0.1', helo: 'send-test' }, subject });
+      await ingest.commit({ from, to: [to], client: { ip: '127.0.0.1', helo: 'send-test' }, subject, messageId: `${ingest.id}@${hostname}` });
     } catch (e) {
       await ingest.abort();
       throw e;
     }
-    this.log.info(`id=${ingest.id} from=<${from}> size=${Buffer.byteLength(text)} nrcpt=1 client=send-test status=queued`);
+    this.log.info(receivedLine({ id: ingest.id, from, to: [to], messageId: `${ingest.id}@${hostname}`, size: Buffer.byteLength(text), client: 'send-test' }));
     this.qm?.wake();
     this.statusChanged();
     return { id: ingest.id };
@@ -401,7 +433,32 @@ export class RelayService implements RelayApi {
   private state(): RelayState {
     if (!this.qm) return 'stopped';
     if (this.qm.blocked) return this.qm.blocked.state;
+    if (this.notSetUpReason()) return 'unconfigured';
     return this.qm.paused ? 'paused' : 'running';
+  }
+
+  /** A first run (no smarthost yet) is not set up, before any mail has tried to leave. */
+  private notSetUpReason(): string | null {
+    const c = this.config;
+    return c.delivery.mode === 'smarthost' && !c.smarthost.host ? 'no smarthost is configured yet: enter the server that sends your mail' : null;
+  }
+
+  /** A queue entry as the window and the CLI show it, with the next try the relay will really make. */
+  private toItem(e: Entry, state: MessageState): QueueItem {
+    const item = toItem(e, state);
+    if (item.status === 'failed') return item;
+    const qm = this.qm;
+    const blocked = qm?.blocked;
+    const unreachable = qm?.unreachable;
+    let held: string | null = null;
+    if (!qm) held = 'the relay is not running';
+    else if (blocked) held = blocked.state === 'auth-failed' ? 'delivery is stopped until the sign-in to the smarthost is fixed' : 'delivery waits until the relay is set up';
+    else if (qm.paused) held = 'delivery is paused';
+    else if (unreachable && item.nextAttempt !== null && unreachable.until > Date.now()) {
+      // The message may be due, but nothing goes to the smarthost before its backoff ends.
+      return { ...item, nextAttempt: Math.max(item.nextAttempt, unreachable.until), held: `${unreachable.host} is unreachable: waiting before connecting again` };
+    }
+    return held ? { ...item, nextAttempt: null, held } : item;
   }
 
   private async apply(config: Config): Promise<Config> {
@@ -561,6 +618,10 @@ export function stoppedStatus(): RelayStatus {
   return {
     state: 'stopped', queued: 0, deferred: 0, failed: 0, corrupt: 0, sending: 0, oldestQueuedSeconds: null,
     lastError: null, advice: null, lastDelivery: null, listening: null,
+    health: healthOf({
+      state: 'stopped', queued: 0, deferred: 0, failed: 0, sending: 0, oldestQueuedSeconds: null, lastError: null,
+      unreachable: null, diskLow: null, nextDue: null, stuckAfterMinutes: 0,
+    }),
   };
 }
 
@@ -593,6 +654,8 @@ function toItem(e: Entry, state: MessageState): QueueItem {
     status: e.kind === 'failed' ? 'failed' : attempts > 0 ? 'deferred' : 'queued',
     from: state.from, subject: state.subject, size: state.size, created: state.created, attempts,
     nextAttempt: pending.length ? Math.min(...pending) : null,
+    held: null,
+    messageId: state.mid ?? null,
     recipients,
   };
 }

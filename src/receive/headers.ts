@@ -10,6 +10,8 @@ export class HeaderScanner {
   private done = false;
   received = 0;
   subject = '';
+  /** The Message-ID without <>, '' when there is none. */
+  messageId = '';
 
   push(chunk: Buffer): void {
     if (this.done) return;
@@ -33,6 +35,7 @@ export class HeaderScanner {
     for (const line of text.split(/\r?\n/)) {
       if (/^received:/i.test(line)) this.received++;
       else if (!this.subject && /^subject:/i.test(line)) this.subject = line.slice(8).trim().slice(0, 200);
+      else if (!this.messageId && /^message-id:/i.test(line)) this.messageId = line.slice(11).trim().replace(/^<|>$/g, '').replace(/[^\x21-\x7e]/g, '').slice(0, 200);
     }
   }
 }

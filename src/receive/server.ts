@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
-import type { MailLog } from '../log/mail-log.js';
+import { receivedLine, type MailLog } from '../log/mail-log.js';
 import type { Ingest, Spool } from '../spool/spool.js';
 import { allowList } from './access.js';
 import { greetPromptly } from './greeting.js';
@@ -188,8 +188,8 @@ export class Receiver {
       }
       const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
       const to = session.envelope.rcptTo.map((r) => r.address);
-      const id = await ingest.commit({ from, to, client: { ip: session.remoteAddress, helo: session.hostNameAppearsAs || '' }, subject: result.subject });
-      this.opts.log.info(`id=${id} from=<${from}> size=${stream.byteLength} nrcpt=${to.length} client=[${session.remoteAddress}] status=queued`);
+      const id = await ingest.commit({ from, to, client: { ip: session.remoteAddress, helo: session.hostNameAppearsAs || '' }, subject: result.subject, messageId: result.messageId });
+      this.opts.log.info(receivedLine({ id, from, to, messageId: result.messageId, size: stream.byteLength, client: `[${session.remoteAddress}]` }));
       cb(null, `2.0.0 Ok: queued as ${id}`);
       this.opts.onQueued?.(id);
     } catch (e) {
@@ -214,7 +214,7 @@ export class Receiver {
    * always read to its end (smtp-server answers only then), but nothing more is stored once a limit is hit,
    * so memory stays flat however much a client sends.
    */
-  private async receive(stream: SMTPServerDataStream, session: SMTPServerSession, ingest: Ingest): Promise<{ refused: Error } | { subject: string }> {
+  private async receive(stream: SMTPServerDataStream, session: SMTPServerSession, ingest: Ingest): Promise<{ refused: Error } | { subject: string; messageId: string }> {
     const rcpts = session.envelope.rcptTo;
     await ingest.write(Buffer.from(receivedHeader({
       helo: session.hostNameAppearsAs || '', ip: session.remoteAddress, hostname: this.hostname,
@@ -249,6 +249,6 @@ export class Receiver {
       this.opts.log.warn(`reject: mail loop from [${session.remoteAddress}]: ${headers.received} Received headers`);
       return { refused: reply(554, `5.4.0 Error: too many hops (${headers.received} Received headers; mail loop?)`) };
     }
-    return { subject: headers.subject };
+    return { subject: headers.subject, messageId: headers.messageId };
   }
 }
