@@ -451,8 +451,9 @@ export class RelayService implements RelayApi {
     const blocked = qm?.blocked;
     const unreachable = qm?.unreachable;
     let held: string | null = null;
-    if (!qm) held = 'the relay is not running';
-    else if (blocked) held = blocked.state === 'auth-failed' ? 'delivery is stopped until the sign-in to the smarthost is fixed' : 'delivery waits until the relay is set up';
+    // Without a running relay (the CLI on its own) the schedule stands, from the moment the relay starts.
+    if (!qm) return { ...item, held: 'the relay is not running' };
+    if (blocked) held = blocked.state === 'auth-failed' ? 'delivery is stopped until the sign-in to the smarthost is fixed' : 'delivery waits until the relay is set up';
     else if (qm.paused) held = 'delivery is paused';
     else if (unreachable && item.nextAttempt !== null && unreachable.until > Date.now()) {
       // The message may be due, but nothing goes to the smarthost before its backoff ends.

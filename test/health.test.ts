@@ -35,12 +35,14 @@ describe('health model', () => {
     });
   }
 
-  it('says why, since when and when next for an unreachable smarthost; a past backoff is over', () => {
+  it('says why, since when and when next for an unreachable smarthost; after the backoff it is being tried', () => {
     const unreachable = { since: NOW - 180_000, until: NOW + 60_000, reason: 'connect ECONNREFUSED 10.0.0.5:587', host: 'smtp.contoso.com[10.0.0.5]:587' };
     const h = healthOf(facts({ queued: 5, unreachable }), NOW);
     expect(h).toMatchObject({ title: 'Smarthost unreachable', nextTry: NOW + 60_000, severity: 'error', action: { label: 'Retry now' } });
     expect(h.cause).toBe('smtp.contoso.com[10.0.0.5]:587 has not taken a connection for 3 min: connect ECONNREFUSED 10.0.0.5:587; 5 messages waiting.');
-    expect(healthOf(facts({ queued: 5, unreachable: { ...unreachable, until: NOW - 1 } }), NOW).state).toBe('running');
+    const trying = healthOf(facts({ queued: 5, sending: 1, unreachable: { ...unreachable, until: NOW - 1 } }), NOW);
+    expect(trying).toMatchObject({ state: 'smarthost-unreachable', nextTry: null });
+    expect(trying.cause).toMatch(/5 messages waiting, trying again now\.$/);
   });
 
   it('a stop the user must lift outranks a wait: sign-in failed over stuck, paused over unreachable', () => {

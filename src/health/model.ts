@@ -32,7 +32,7 @@ export interface HealthFacts {
   sending: number;
   oldestQueuedSeconds: number | null;
   lastError: string | null;
-  /** The smarthost (or the MX of a domain) refused or dropped connections: since when, why, when next. */
+  /** The smarthost (or the MX of a domain) refused or dropped connections and has not taken one since: since when, why, the backoff's end. */
   unreachable: { since: number; until: number; reason: string; host: string } | null;
   /** The spool's disk is too full to take new mail (452 4.3.1). */
   diskLow: { freeBytes: number } | null;
@@ -83,9 +83,11 @@ export function healthOf(f: HealthFacts, now = Date.now()): Health {
   if (f.diskLow) {
     return make('disk-low', 'error', `The spool's disk has only ${Math.floor(f.diskLow.freeBytes / 1e6)} MB free: new mail is refused (452 4.3.1) until space is freed; queued mail is still delivered.`, f.nextDue, { id: 'free-disk', label: 'Free disk space' });
   }
-  if (f.unreachable && f.unreachable.until > now) {
+  if (f.unreachable) {
+    // Until a connection succeeds again; between two backoffs it is being tried right now.
     const u = f.unreachable;
-    return make('smarthost-unreachable', 'error', `${u.host} has not taken a connection for ${formatAge((now - u.since) / 1000)}: ${u.reason}; ${waiting}.`, u.until, { id: 'retry', label: 'Retry now' });
+    const next = u.until > now ? u.until : null;
+    return make('smarthost-unreachable', 'error', `${u.host} has not taken a connection for ${formatAge((now - u.since) / 1000)}: ${u.reason}; ${waiting}${next ? '' : ', trying again now'}.`, next, { id: 'retry', label: 'Retry now' });
   }
   if (f.queued > 0 && f.oldestQueuedSeconds !== null && f.oldestQueuedSeconds >= f.stuckAfterMinutes * 60) {
     const why = f.lastError ? ` Last error: ${f.lastError}` : '';
