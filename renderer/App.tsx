@@ -57,7 +57,7 @@ export function App() {
   return (
     <FluentProvider theme={dark ? webDarkTheme : webLightTheme} className={styles.root}>
       <RelayStatusProvider>
-        <StatusHeader onSetUp={() => go('smarthost')} />
+        <StatusHeader go={go} />
         <div className={styles.body}>
           <PageNav page={page} onSelect={go} vertical={!narrow} />
           <main className={styles.main}>
