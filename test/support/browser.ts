@@ -2,6 +2,7 @@
 // does not run on these machines), and page screenshots at 100 % and 200 % display scaling.
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -18,11 +19,18 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /**
- * Saves `docs/<name>.png` as the window shows the page now (800×600 at 100 %), and `docs/<name>-200.png`
+ * Where screenshots go: docs/ only when `npm run screenshots` asks (SCREENSHOT_DIR); a test run writes
+ * them to a temporary folder and leaves the checkout unchanged.
+ */
+export const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? path.join(os.tmpdir(), 'smtp-relay-screenshots');
+
+/**
+ * Saves `<name>.png` as the window shows the page now (800×600 at 100 %), and `<name>-200.png`
  * as Windows draws the same window at 200 % display scaling (the same layout, twice the pixels).
  */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  const docs = path.join(import.meta.dirname, '..', '..', 'docs');
+  const docs = SCREENSHOT_DIR;
+  await fs.mkdir(docs, { recursive: true });
   const { width, height } = page.viewportSize() ?? { width: 800, height: 600 };
   await page.screenshot({ path: path.join(docs, `${name}.png`) });
   // Straight through the DevTools protocol: Playwright's own screenshot would restore the page's scale first.
