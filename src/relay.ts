@@ -440,7 +440,7 @@ export class RelayService implements RelayApi {
   /** A first run (no smarthost yet) is not set up, before any mail has tried to leave. */
   private notSetUpReason(): string | null {
     const c = this.config;
-    return c.delivery.mode === 'smarthost' && !c.smarthost.host ? 'no smarthost is configured yet: enter the server that sends your mail' : null;
+    return c.delivery.mode === 'smarthost' && !c.smarthost.host ? 'no smarthost configured yet: enter the server that sends your mail' : null;
   }
 
   /** A queue entry as the window and the CLI show it, with the next try the relay will really make. */

@@ -63,7 +63,7 @@ describe.skipIf(!chromiumInstalled)('health in the window (Chromium, built page,
   it('first run, nothing configured: "Not set up" (not green), and its button opens the Smarthost page', async () => {
     await open({}, 'queue');
     const cause = await state('not-set-up');
-    expect(cause).toMatch(/no smarthost is configured yet/i);
+    expect(cause).toMatch(/no smarthost configured yet/i);
     expect(await header().getByTestId('relay-state').textContent()).toContain('Not set up');
     await screenshot(page, 'health-not-set-up');
     await header().getByRole('button', { name: 'Set up the smarthost' }).click();

@@ -73,7 +73,7 @@ describe('health of a real relay', () => {
     const s = await relay.relay.getStatus();
     expect(s.state).toBe('unconfigured');
     expect(s.health).toMatchObject({ state: 'not-set-up', action: { id: 'set-up', label: 'Set up the smarthost' } });
-    expect(s.health.cause).toMatch(/no smarthost is configured/i);
+    expect(s.health.cause).toMatch(/no smarthost configured yet/i);
   });
 
   it('a smarthost refusing connections: unreachable with the host, the reason and the next try; rows say the same', async () => {
