@@ -133,6 +133,9 @@ describe.skipIf(!chromiumInstalled)('settings window (Chromium, built page, real
     const alert = s.getByRole('alert').filter({ hasText: 'Failed at' });
     expect(await alert.textContent()).toContain('The server refused the username or password.');
     expect(await alert.textContent()).toContain('What to do: Check smarthost.auth.username and store the password again');
+    // The verdict first, above the seven steps that led to it (not off screen below their EHLO output).
+    const verdictTop = (await alert.boundingBox())!.y;
+    expect(verdictTop).toBeLessThan((await s.locator('[data-step="dns"]').boundingBox())!.y);
     await s.getByText('Failed at: Sign-in (AUTH)').scrollIntoViewIfNeeded();
     await screenshot(page, 'settings-test-connection');
 
