@@ -43,10 +43,15 @@ function matchesSearch(state: Partial<MessageState>, needle: string): boolean {
   return state.rcpts?.some((r) => r.a.toLowerCase().includes(needle)) ?? false;
 }
 
-/** A state file read for searching only (the page's own rows are loaded and checked by Spool.load). */
-async function peek(e: Entry): Promise<Partial<MessageState> | null> {
+/**
+ * A state file read for searching only (the page's own rows are loaded and checked by Spool.load).
+ * Files whose text does not contain the needle at all are not parsed: most of them, in a search.
+ */
+async function peek(e: Entry, needle: string): Promise<Partial<MessageState> | null> {
   try {
-    return JSON.parse(await fs.readFile(entryPath(e), 'utf8')) as Partial<MessageState>;
+    const text = await fs.readFile(entryPath(e), 'utf8');
+    if (needle && !text.toLowerCase().includes(needle)) return null;
+    return JSON.parse(text) as Partial<MessageState>;
   } catch {
     return null; // moved on since it was listed, or unreadable: Spool.load deals with that
   }
@@ -87,7 +92,10 @@ export async function selectEntries(spool: Spool, q: QueueSelection): Promise<{ 
   };
   let batch: Entry[] = [];
   const flush = async () => {
-    const states = await Promise.all(batch.map((e) => (needle && e.id.includes(needle) && q.sort !== 'recipient' ? ({} as Partial<MessageState>) : peek(e))));
+    const states = await Promise.all(batch.map((e) => {
+      if (!needle || e.id.includes(needle)) return q.sort === 'recipient' ? peek(e, '') : ({} as Partial<MessageState>);
+      return peek(e, needle);
+    }));
     batch.forEach((e, i) => {
       const state = states[i];
       if (!state) return;
