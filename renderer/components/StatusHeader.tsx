@@ -86,9 +86,9 @@ function HealthBar({ health, status, now, go }: { health: Health; status: RelayS
       intent={health.severity === 'error' ? 'error' : 'warning'}
       advice={status.advice}
       message={null}
+      detail={<Text className={styles.cause} data-testid="health-cause">{health.cause}{next ? ` ${next}` : ''}</Text>}
       actions={(
         <>
-          <Text className={styles.cause} data-testid="health-cause">{health.cause}{next ? ` ${next}` : ''}</Text>
           {problem && <Text role="alert">{problem}</Text>}
           {health.action && (
             <div><Button size="small" appearance="primary" disabled={busy} onClick={() => void run(health.action!.id)}>{health.action.label}</Button></div>

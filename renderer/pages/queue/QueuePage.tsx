@@ -15,8 +15,9 @@ import { QueueTable } from './QueueTable.js';
 
 const PAGE = 100;
 const SEARCH_DELAY_MS = 300;
-/** Re-reading the queue costs the relay a pass over the spool's names: never more than a tenth of the time. */
+/** Re-reading the queue costs the relay a pass over the spool's names: at most a tenth of the time, yet never staler than MAX_GAP_MS. */
 const MIN_GAP_MS = 1000;
+const MAX_GAP_MS = 10_000;
 
 const ORDERS: Record<string, Pick<QueueQuery, 'sort' | 'order'> & { label: string }> = {
   status: { label: 'Problems first', sort: 'status', order: 'asc' },
@@ -73,7 +74,7 @@ export function QueuePage({ active }: { active: boolean }) {
     if (!active) return;
     const changed = lastQuery.current !== query;
     lastQuery.current = query;
-    const wait = changed ? 0 : Math.max(0, gap.current.last + Math.max(MIN_GAP_MS, 10 * gap.current.took) - Date.now());
+    const wait = changed ? 0 : Math.max(0, gap.current.last + Math.min(MAX_GAP_MS, Math.max(MIN_GAP_MS, 10 * gap.current.took)) - Date.now());
     const timer = setTimeout(() => void refresh(), wait);
     return () => clearTimeout(timer);
   }, [active, status, refresh, query]);

@@ -4,7 +4,7 @@
 import { Badge, Button, Checkbox, makeStyles, tokens, Tooltip } from '@fluentui/react-components';
 import { DocumentTextRegular, TextBulletListLtrRegular } from '@fluentui/react-icons';
 import type { QueueItem } from '../../../src/api/contract.js';
-import { duration, fromNow, localTime } from '../../format.js';
+import { duration, fromNow, localTime, plural } from '../../format.js';
 
 export const STATUS: Record<QueueItem['status'], { label: string; color: 'informative' | 'warning' | 'danger' }> = {
   queued: { label: 'Waiting', color: 'informative' },
@@ -14,8 +14,8 @@ export const STATUS: Record<QueueItem['status'], { label: string; color: 'inform
 
 // Fixed layout and ellipsis: the table never scrolls sideways; narrow windows (or 200 % zoom) drop the
 // columns that matter least, and every cut text has its full form in a tooltip.
-const NARROW = '@media (max-width: 720px)';
-const NARROWER = '@media (max-width: 480px)';
+const NARROW = '@media (max-width: 1000px)';
+const NARROWER = '@media (max-width: 640px)';
 
 const useStyles = makeStyles({
   wrap: { border: `1px solid ${tokens.colorNeutralStroke2}`, borderRadius: tokens.borderRadiusMedium },
@@ -36,9 +36,9 @@ const useStyles = makeStyles({
 
 /** Column widths, and which columns a narrow window drops. */
 const COLUMNS: { label: string; width: string; hide?: 'minor' | 'least' }[] = [
-  { label: 'Status', width: '6.5rem' }, { label: 'Age', width: '4.5rem', hide: 'least' }, { label: 'To', width: '22%' },
+  { label: 'Status', width: '5.75rem' }, { label: 'Age', width: '4rem', hide: 'minor' }, { label: 'To', width: '22%' },
   { label: 'Subject', width: '22%', hide: 'least' }, { label: 'Attempts', width: '4.5rem', hide: 'minor' }, { label: 'Next try', width: '18%', hide: 'minor' },
-  { label: 'Last reply', width: '22%', hide: 'minor' }, { label: 'Queue id', width: '10.5rem', hide: 'least' }, { label: 'Open', width: '4.5rem' },
+  { label: 'Last reply', width: '22%', hide: 'minor' }, { label: 'Queue id', width: '9.5rem', hide: 'least' }, { label: 'Open', width: '4rem' },
 ];
 
 interface QueueTableProps {
@@ -90,7 +90,7 @@ export function QueueTable({ items, now, selected, onSelect, onHeaders, onLog }:
             const reply = lastReply(item);
             const next = nextTry(item, now);
             return (
-              <tr key={item.id} data-id={item.id} data-status={item.status}>
+              <tr key={item.id} data-id={item.id} data-status={item.status} title={`${STATUS[item.status].label} · ${duration(now - item.created)} · ${plural(item.attempts, 'attempt')} · next try: ${next}${reply ? ` · ${reply}` : ''}`}>
                 <td className={styles.td}><Checkbox aria-label={`Select the message to ${to}`} checked={selected.has(item.id)} onChange={(_, d) => onSelect([item.id], Boolean(d.checked))} /></td>
                 <td className={cell(0)}><Badge appearance="tint" color={STATUS[item.status].color}>{STATUS[item.status].label}</Badge></td>
                 <td className={cell(1)}>{duration(now - item.created)}</td>
