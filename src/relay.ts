@@ -153,7 +153,7 @@ export class RelayService implements RelayApi {
       oldestQueuedSeconds,
       lastError,
       // A token failure reads like a refused password to the general catalogue: OAuth2 advice first.
-      advice: oauthAdviceFor(lastError, this.config.smarthost.auth.method) ?? adviceFor(lastError),
+      advice: oauthAdviceFor(lastError, this.config.smarthost.auth.method) ?? adviceFor(lastError, this.config.smarthost),
       lastDelivery: qm?.lastDelivery ?? null,
       listening: this.listening,
       health: healthOf({

@@ -91,6 +91,9 @@ describe('health of a real relay', () => {
     expect(s.health.cause).toContain(`127.0.0.1[127.0.0.1]:${port}`);
     expect(s.health.cause).toMatch(/ECONNREFUSED|refused/i);
     expect(s.health.nextTry! - Date.now()).toBeGreaterThan(30_000); // the 1 min backoff, not "now"
+    // The advice names the configured smarthost, not Microsoft 365's.
+    expect(s.advice?.fix).toContain(`Test-NetConnection 127.0.0.1 -Port ${port}`);
+    expect(s.advice?.fix).not.toContain('office365');
     const { items } = await relay.relay.listQueue();
     expect(items[0]!.nextAttempt).toBe(s.health.nextTry);
     expect(items[0]!.held).toMatch(/unreachable/);
