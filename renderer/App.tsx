@@ -58,7 +58,7 @@ export function App() {
   return (
     <FluentProvider theme={dark ? webDarkTheme : webLightTheme} className={styles.root}>
       <RelayStatusProvider>
-        <StatusHeader onSetUp={() => go('smarthost')} />
+        <StatusHeader go={go} />
         <ReadOnlyBanner />
         <div className={styles.body}>
           <PageNav page={page} onSelect={go} vertical={!narrow} />

@@ -7,9 +7,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type {
-  ConfigIssue, ConnectionStep, LogQuery, MessageDetail, OAuthSecretKind, OAuthStatus, PasswordStatus, QueueItem, RecipientView, RelayApi, RelayState, RelayStatus, RouteInfo, TestConnectionResult,
+  ConfigIssue, ConnectionStep, LogQuery, MessageDetail, OAuthSecretKind, OAuthStatus, PasswordStatus, QueueItem, QueueList, QueueQuery, RecipientView, RelayApi, RelayState, RelayStatus, RouteInfo,
+  TestConnectionResult,
 } from './api/contract.js';
-import { RelayError, stoppedStatus } from './api/contract.js';
+import { RelayError } from './api/contract.js';
 import { parseDuration, parseSchedule } from './config/duration.js';
 import { ConfigError, parseConfig, type Config, type ConfigInput } from './config/schema.js';
 import { makeDataDirPrivate } from './config/data-dir.js';
@@ -23,8 +24,12 @@ import { testConnection as runConnectionTest, type TestCredentials } from './dia
 import { type Blocked, type DeliveryTransport, QueueManager, type QueueSettings } from './deliver/queue-manager.js';
 import { MxTransport } from './deliver/mx.js';
 import { SmarthostTransport } from './deliver/smarthost.js';
-import { MailLog, printable, type LogLevel } from './log/mail-log.js';
+import { healthOf, stoppedStatus } from './health/model.js';
+import { MailLog, printable, receivedLine, type LogLevel } from './log/mail-log.js';
 import { headerField, mailbox, unstructured } from './mail/header-field.js';
+import { FREE_SPACE_FACTOR } from './receive/server.js';
+import { FreeSpace } from './receive/free-space.js';
+import { selectEntries } from './spool/query.js';
 import { oauthAdviceFor } from './oauth/advice.js';
 import { openSystemBrowser } from './oauth/open-browser.js';
 import { deleteOAuthSecret, oauthStatus, signInWithBrowser, storeOAuthSecret } from './oauth/setup.js';
@@ -79,6 +84,7 @@ export class RelayService implements RelayApi {
   private unwatchConfig: (() => void) | null = null;
   /** The environment secrets are read from for a config: SMTP_RELAY_SMARTHOST_PASSWORD only for the host configured at open(). */
   private secretEnv!: ReturnType<typeof bindPasswordEnv>;
+  private freeSpace: FreeSpace | null = null;
 
   constructor(private readonly opts: RelayServiceOptions) {}
 
@@ -96,6 +102,7 @@ export class RelayService implements RelayApi {
     this.spool = await Spool.open(path.join(this.opts.dataDir, 'spool'));
     this.spool.onCorrupt = (c) => this.corrupted(c);
     await this.spool.reportRecovered();
+    this.freeSpace = new FreeSpace(this.spool.paths.root);
   }
 
   /** open() plus the SMTP listener and delivery. Rejects with a plain explanation if the port is taken. */
@@ -178,48 +185,67 @@ export class RelayService implements RelayApi {
   async getStatus(): Promise<RelayStatus> {
     const spool = this.requireSpool();
     const age = await spool.oldestQueuedAge();
+    const stats = spool.stats();
+    const state = this.state();
+    const qm = this.qm;
+    // An error stops being news once nothing waits any more (unless delivery itself is stopped by it).
+    if (qm && !qm.blocked && stats.queued === 0) qm.lastError = null;
+    const lastError = qm?.lastError ? printable(qm.lastError) : (state === 'unconfigured' ? this.notSetUpReason() : null);
+    const oldestQueuedSeconds = age === null ? null : Math.floor(age / 1000);
+    const free = qm ? await this.freeSpace?.available() : null;
+    const diskLow = free != null && free < FREE_SPACE_FACTOR * this.config.listen.maxMessageBytes ? { freeBytes: free } : null;
     return {
-      ...spool.stats(),
-      state: this.state(),
-      sending: this.qm?.sending ?? 0,
-      oldestQueuedSeconds: age === null ? null : Math.floor(age / 1000),
-      lastError: this.qm?.lastError ? printable(this.qm.lastError) : null,
+      ...stats,
+      state,
+      sending: qm?.sending ?? 0,
+      oldestQueuedSeconds,
+      lastError,
       // A token failure reads like a refused password to the general catalogue: OAuth2 advice first.
-      advice: oauthAdviceFor(this.qm?.lastError, this.config.smarthost.auth.method) ?? adviceFor(this.qm?.lastError),
-      lastDelivery: this.qm?.lastDelivery ?? null,
+      advice: oauthAdviceFor(lastError, this.config.smarthost.auth.method) ?? adviceFor(lastError, this.config.smarthost),
+      lastDelivery: qm?.lastDelivery ?? null,
       listening: this.listening,
       configError: this.configError,
       configRevision: configRevision(this.config),
       stalled: this.qm?.stalled(this.opts.stalledAfterMs ?? STALLED_AFTER) ?? null,
+      health: healthOf({
+        ...stats, state, sending: qm?.sending ?? 0, oldestQueuedSeconds, lastError, diskLow,
+        unreachable: qm?.unreachable ?? null, nextDue: qm?.nextDue ?? null, stuckAfterMinutes: this.config.alerts.stuckAfterMinutes,
+      }),
     };
   }
 
-  /** Oldest first (by arrival), whatever directory or due time a message is filed under. */
-  async listQueue(page: { offset?: number; limit?: number } = {}): Promise<{ items: QueueItem[]; total: number }> {
+  async listQueue(query: QueueQuery = {}): Promise<QueueList> {
     const spool = this.requireSpool();
-    const offset = page.offset ?? 0;
-    const limit = page.limit ?? 100;
-    // Only the names of the offset + limit oldest are kept while the names stream past (ids sort by arrival).
-    const keep = offset + limit;
-    const byAge = (a: Entry, b: Entry) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-    let oldest: Entry[] = [];
-    for await (const e of spool.entries()) {
-      oldest.push(e);
-      if (oldest.length >= 2 * keep + 64) oldest = oldest.sort(byAge).slice(0, keep);
-    }
+    const { entries, matched } = await selectEntries(spool, {
+      offset: query.offset ?? 0, limit: query.limit ?? 100, filter: query.filter ?? 'all', search: query.search ?? '',
+      sort: query.sort ?? 'status', order: query.order ?? 'asc',
+    });
     const items: QueueItem[] = [];
-    for (const e of oldest.sort(byAge).slice(offset, keep)) {
+    for (const e of entries) {
       const state = await spool.load(e);
-      if (state) items.push(toItem(e, state));
+      if (state && !items.some((i) => i.id === state.id)) items.push(this.toItem(e, state));
     }
     const s = spool.stats();
-    return { items, total: s.queued + s.failed };
+    return { items, total: s.queued + s.failed, matched };
   }
 
   async getMessage(id: string): Promise<MessageDetail> {
     const spool = this.requireSpool();
     const { entry, state } = await this.findMessage(id);
-    return { ...toItem(entry, state), headers: await spool.readHeaders(id) };
+    return { ...this.toItem(entry, state), headers: await spool.readHeaders(id) };
+  }
+
+  async bulk(action: 'retry' | 'delete', ids: string[]): Promise<{ done: number; problems: { id: string; message: string }[] }> {
+    const problems: { id: string; message: string }[] = [];
+    for (const id of ids) {
+      try {
+        await (action === 'retry' ? this.retry(id) : this.deleteMessage(id));
+      } catch (e) {
+        if (!(e instanceof RelayError)) throw e;
+        problems.push({ id, message: e.message });
+      }
+    }
+    return { done: ids.length - problems.length, problems };
   }
 
   async retry(id: string): Promise<void> {
@@ -399,12 +425,12 @@ export class RelayService implements RelayApi {
     ].join('\r\n');
     try {
       await ingest.write(Buffer.from(text));
-      await ingest.commit({ from, to: [to], client: { ip: '127.0.0.1', helo: 'send-test' }, subject });
+      await ingest.commit({ from, to: [to], client: { ip: '127.0.0.1', helo: 'send-test' }, subject, messageId: `${ingest.id}@${hostname}` });
     } catch (e) {
       await ingest.abort();
       throw e;
     }
-    this.log.info(`id=${ingest.id} from=<${from}> size=${Buffer.byteLength(text)} nrcpt=1 client=send-test status=queued`);
+    this.log.info(receivedLine({ id: ingest.id, from, to: [to], messageId: `${ingest.id}@${hostname}`, size: Buffer.byteLength(text), client: 'send-test' }));
     this.qm?.wake();
     this.statusChanged();
     return { id: ingest.id };
@@ -488,7 +514,33 @@ export class RelayService implements RelayApi {
   private state(): RelayState {
     if (!this.qm) return 'stopped';
     if (this.qm.blocked) return this.qm.blocked.state;
+    if (this.notSetUpReason()) return 'unconfigured';
     return this.qm.paused ? 'paused' : 'running';
+  }
+
+  /** A first run (no smarthost yet) is not set up, before any mail has tried to leave. */
+  private notSetUpReason(): string | null {
+    const c = this.config;
+    return c.delivery.mode === 'smarthost' && !c.smarthost.host ? 'no smarthost configured yet: enter the server that sends your mail' : null;
+  }
+
+  /** A queue entry as the window and the CLI show it, with the next try the relay will really make. */
+  private toItem(e: Entry, state: MessageState): QueueItem {
+    const item = toItem(e, state);
+    if (item.status === 'failed') return item;
+    const qm = this.qm;
+    const blocked = qm?.blocked;
+    const unreachable = qm?.unreachable;
+    let held: string | null = null;
+    // Without a running relay (the CLI on its own) the schedule stands, from the moment the relay starts.
+    if (!qm) return { ...item, held: 'the relay is not running' };
+    if (blocked) held = blocked.state === 'auth-failed' ? 'delivery is stopped until the sign-in to the smarthost is fixed' : 'delivery waits until the relay is set up';
+    else if (qm.paused) held = 'delivery is paused';
+    else if (unreachable && item.nextAttempt !== null && unreachable.until > Date.now()) {
+      // The message may be due, but nothing goes to the smarthost before its backoff ends.
+      return { ...item, nextAttempt: Math.max(item.nextAttempt, unreachable.until), held: `${unreachable.host} is unreachable: waiting before connecting again` };
+    }
+    return held ? { ...item, nextAttempt: null, held } : item;
   }
 
   private async apply(config: Config): Promise<Config> {
@@ -692,6 +744,8 @@ function toItem(e: Entry, state: MessageState): QueueItem {
     status: e.kind === 'failed' ? 'failed' : attempts > 0 ? 'deferred' : 'queued',
     from: state.from, subject: state.subject, size: state.size, created: state.created, attempts,
     nextAttempt: pending.length ? Math.min(...pending) : null,
+    held: null,
+    messageId: state.mid ?? null,
     recipients,
   };
 }

@@ -3,7 +3,7 @@
 // process (test/support/http-bridge.ts, validated by the IPC handlers' own code), and a scripted
 // smarthost (test/support/upstream.ts) with STARTTLS, a private CA and AUTH. The tests run in order,
 // each starting where the previous one left the relay, as one first-use session would. Screenshots of
-// every page are saved on the way, to a temp folder (SCREENSHOTS_DIR=docs to renew the README's).
+// every page are taken on the way (to a temporary folder; `npm run screenshots` writes them to docs/).
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -133,6 +133,9 @@ describe.skipIf(!chromiumInstalled)('settings window (Chromium, built page, real
     const alert = s.getByRole('alert').filter({ hasText: 'Failed at' });
     expect(await alert.textContent()).toContain('The server refused the username or password.');
     expect(await alert.textContent()).toContain('What to do: Check smarthost.auth.username and store the password again');
+    // The verdict first, above the seven steps that led to it (not off screen below their EHLO output).
+    const verdictTop = (await alert.boundingBox())!.y;
+    expect(verdictTop).toBeLessThan((await s.locator('[data-step="dns"]').boundingBox())!.y);
     await s.getByText('Failed at: Sign-in (AUTH)').scrollIntoViewIfNeeded();
     await screenshot(page, 'settings-test-connection');
 
@@ -166,24 +169,29 @@ describe.skipIf(!chromiumInstalled)('settings window (Chromium, built page, real
 
     await nav('Queue');
     const q = region('Queue');
-    const first = q.getByRole('listitem', { name: SUBJECT }).filter({ hasText: 'ops@contoso.com' });
+    const rows = q.getByRole('table', { name: 'Messages in the queue' }).locator('tbody tr');
+    const first = rows.filter({ hasText: 'ops@contoso.com' });
     await shown(first);
-    const text = (await first.textContent()) ?? '';
-    expect(text).toContain('To ops@contoso.com');
-    expect(text).toMatch(/ECONNREFUSED/);
-    expect(text).toMatch(/Attempts1/);
-    expect(text).toMatch(/Next tryin (\d+ s|1 min) \(/);
-    expect(text).toContain(`From${USER}`);
+    const cells = await first.locator('td').allTextContents();
+    expect(cells[1]).toBe('Will retry');
+    expect(cells[3]).toBe('ops@contoso.com');
+    expect(cells[4]).toBe(SUBJECT);
+    expect(cells[5]).toBe('1');
+    // The true next try: the smarthost's backoff, said as such.
+    expect(cells[6]).toMatch(/^(in \d+ s|in 1 min|now) \(.*\): localhost\[127\.0\.0\.1\]:\d+ is unreachable/);
+    expect(cells[7]).toMatch(/ECONNREFUSED/);
+    expect(cells[8]).toMatch(/^[0-9a-z]{16}$/);
 
     // Live: a message queued meanwhile shows up without touching the page (status events).
     await relay.relay.sendTest('live@contoso.com');
-    const second = q.getByRole('listitem', { name: SUBJECT }).filter({ hasText: 'live@contoso.com' });
+    const second = rows.filter({ hasText: 'live@contoso.com' });
     await shown(second);
     await shown(page.getByRole('tab', { name: /Queue/ }).getByText('2'));
     await screenshot(page, 'settings-queue');
 
     up = await startUpstream({ auth: { user: USER, pass: PASS }, port: upPort });
-    await first.getByRole('button', { name: 'Retry now' }).click();
+    await first.getByRole('checkbox').check();
+    await q.getByRole('button', { name: 'Retry selected' }).click();
     await waitFor(() => up.messages.some((m) => m.to.includes('ops@contoso.com')), 10_000, 'the retried message upstream');
     await q.getByRole('button', { name: 'Retry all now' }).click();
     await shown(q.getByText('Nothing is waiting.'));
@@ -198,31 +206,33 @@ describe.skipIf(!chromiumInstalled)('settings window (Chromium, built page, real
   it('Queue: view headers, and Delete asks first (Cancel keeps the message); pause and resume from the header', async () => {
     const q = region('Queue');
     await page.getByRole('button', { name: 'Pause delivery' }).click();
-    await shown(page.getByTestId('relay-state').getByText('Delivery paused'));
+    await shown(page.getByTestId('relay-state').getByText('Paused'));
     await relay.relay.sendTest('hold@contoso.com');
-    const card = q.getByRole('listitem', { name: SUBJECT });
+    const card = q.locator('tbody tr').filter({ hasText: 'hold@contoso.com' });
     await shown(card);
+    expect(await card.locator('td').nth(6).textContent()).toBe('on hold: delivery is paused');
 
-    await card.getByRole('button', { name: 'View headers' }).click();
+    await card.getByRole('button', { name: 'Headers' }).click();
     const headers = page.getByRole('dialog', { name: 'Message headers' });
     await shown(headers.getByText(/Subject: SMTP Relay Tray test message/));
     expect(await headers.locator('pre').textContent()).toMatch(/^From: SMTP Relay Tray <jts@contoso\.com>\r?\nTo: <hold@contoso\.com>/);
     await page.keyboard.press('Escape');
     await headers.waitFor({ state: 'hidden' });
 
-    await card.getByRole('button', { name: 'Delete…' }).click();
+    await card.getByRole('checkbox').check();
+    await q.getByRole('button', { name: 'Delete selected…' }).click();
     const confirm = page.getByRole('alertdialog', { name: 'Delete this message?' });
-    await shown(confirm.getByText(/to hold@contoso.com will not be delivered/));
+    await shown(confirm.getByText(/It will not be delivered/));
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     await confirm.waitFor({ state: 'hidden' });
     expect((await relay.relay.listQueue()).total).toBe(1);
 
-    await card.getByRole('button', { name: 'Delete…' }).click();
+    await q.getByRole('button', { name: 'Delete selected…' }).click();
     await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
     await shown(q.getByText('Nothing is waiting.'));
     expect((await relay.relay.listQueue()).total).toBe(0);
 
-    await page.getByRole('button', { name: 'Resume delivery' }).click();
+    await page.getByRole('banner', { name: 'Relay status' }).getByRole('button', { name: 'Resume delivery' }).click();
     await shown(page.getByTestId('relay-state').getByText('Running'));
   });
 
@@ -236,7 +246,7 @@ describe.skipIf(!chromiumInstalled)('settings window (Chromium, built page, real
     expect([...times].sort((a, b) => b - a)).toEqual(times);
     expect(await lines.first().textContent()).toContain('delivery resumed by the user');
 
-    await l.getByLabel('Filter the log').fill('ops@contoso.com');
+    await l.getByLabel('Search the log').fill('ops@contoso.com');
     await waitFor(async () => (await lines.allTextContents()).every((t) => t.includes('ops@contoso.com')), 5000, 'the filter');
     const filtered = await lines.allTextContents();
     expect(filtered.some((t) => /status=deferred .*ECONNREFUSED/.test(t))).toBe(true);
@@ -261,7 +271,7 @@ describe.skipIf(!chromiumInstalled)('settings window (Chromium, built page, real
     expect(await fs.readFile(file, 'utf8')).toBe(copied);
     expect((await download).suggestedFilename()).toMatch(/^smtp-relay-log-\d{4}-\d\d-\d\d\.txt$/);
 
-    await l.getByLabel('Filter the log').fill('');
+    await l.getByLabel('Search the log').fill('');
     await waitFor(async () => (await lines.count()) > filtered.length, 5000, 'the whole log');
     await screenshot(page, 'settings-log');
   });

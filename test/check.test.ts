@@ -11,7 +11,7 @@ import { ensureControlKey } from '../src/control/key.js';
 import type { ConfigInput } from '../src/config/schema.js';
 import { saveConfig } from '../src/config/store.js';
 import { evaluateCheck } from '../src/monitor/check.js';
-import { stoppedStatus } from '../src/api/contract.js';
+import { stoppedStatus } from '../src/health/model.js';
 import { cli, runRelay, type RunningRelay } from './support/cli.js';
 import { freePort, tempDataDir, waitFor } from './support/relay.js';
 import { startUpstream, type Upstream } from './support/upstream.js';

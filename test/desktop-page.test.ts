@@ -48,7 +48,8 @@ describe.skipIf(!runnable)('settings page under the app:// policy (Chromium)', (
       w.__calls = calls;
       w.__violations = [];
       document.addEventListener('securitypolicyviolation', (e) => (w.__violations as string[]).push(`${e.violatedDirective} ${e.blockedURI}`));
-      const status = { state: 'running', queued: 3, deferred: 1, failed: 0, corrupt: 0, sending: 0, oldestQueuedSeconds: 720, lastError: null, lastDelivery: null, listening: '127.0.0.1:25' };
+      const status = { state: 'running', queued: 3, deferred: 1, failed: 0, corrupt: 0, sending: 0, oldestQueuedSeconds: 720, lastError: null, lastDelivery: null, listening: '127.0.0.1:25',
+        health: { state: 'running', title: 'Running', cause: 'Accepting and delivering mail; 3 messages waiting.', nextTry: null, action: null, severity: 'warning' } };
       w.relay = new Proxy({}, {
         get: (_t, name: string) => () => {
           calls.push(name);

@@ -172,7 +172,7 @@ it(`survives random and mutated SMTP sessions (seed ${SEED}, ${SECONDS} s)`, asy
     throw new Error(`${e.message}\n${JSON.stringify(await status())}\n${(await cli(['queue', 'list', '--data-dir', dataDir])).stdout.slice(0, 3000)}`);
   });
   const log = await fs.readFile(path.join(dataDir, 'logs', 'relay.log'), 'utf8');
-  const senders = new Map([...log.matchAll(/ id=([0-9a-z]{16}) from=<(.*)> size=.* status=queued$/gm)].map((m) => [m[1] as string, m[2]]));
+  const senders = new Map([...log.matchAll(/ id=([0-9a-z]{16}) from=<(.*?)>(?: to=<[^>]*>)+(?: message-id=<.*>)? size=\d+ nrcpt=.* status=queued$/gm)].map((m) => [m[1] as string, m[2]]));
   const queued = [...senders.keys()].sort();
   const acked = outcomes.flatMap((o) => o.acked);
   expect(queued).toEqual(expect.arrayContaining(acked));

@@ -61,7 +61,7 @@ function serve(api: RelayApi) {
 /** One valid call per method. */
 const VALID: Record<(typeof RELAY_METHODS)[number], unknown[]> = {
   getStatus: [], listQueue: [{ offset: 0, limit: 50 }], getMessage: ['0mi8x2k3a9f0b1c2'], retry: ['0mi8x2k3a9f0b1c2'],
-  retryAll: [], deleteMessage: ['0mi8x2k3a9f0b1c2'], pause: [], resume: [], getConfig: [],
+  retryAll: [], bulk: ['retry', ['0mi8x2k3a9f0b1c2']], deleteMessage: ['0mi8x2k3a9f0b1c2'], pause: [], resume: [], getConfig: [],
   setConfig: [{ smarthost: { host: 'smtp.office365.com' } }], setPassword: ['hunter2'], deletePassword: [],
   getPasswordStatus: [], testConnection: [], sendTest: ['dev@contoso.com'],
   route: ['dev@contoso.com', 'jts@jts.localdomain'], previewRewrite: ['jts@jts.localdomain'],

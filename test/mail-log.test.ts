@@ -102,3 +102,25 @@ it('a rotation that fails half-way (an old log open elsewhere) costs no further 
   expect(all.flatMap((t) => /^rotated generation (\d)/.exec(t)?.[1] ?? []).sort()).toEqual(['1', '2', '3']);
   for (let i = 0; i < 102; i++) expect(all.join(''), `line ${i}`).toContain(`id=${String(i).padStart(4, '0')}`);
 });
+
+it('a search reads the whole log, rotated files included, newest first; before pages further back', async () => {
+  // More lines than are kept in memory (1,000), spread over relay.log and its rotations.
+  const log = new MailLog({ dir, maxBytes: 20_000, keep: 5 });
+  for (let i = 0; i < 1300; i++) log.info(`id=${String(i).padStart(4, '0')} to=<u${i % 10}@contoso.com> status=sent ${'x'.repeat(20)}`);
+  expect((await fs.readdir(dir)).length).toBeGreaterThanOrEqual(4);
+  // id=0003 is far older than relay.log's own lines: only a rotated file still has it.
+  expect(await fs.readFile(path.join(dir, 'relay.log'), 'utf8')).not.toContain('id=0003');
+  const found = await log.recent({ contains: 'TO=<U3@' });
+  const ids = found.map((l) => /id=(\d{4})/.exec(l)?.[1]);
+  const present = (await Promise.all((await fs.readdir(dir)).map((f) => fs.readFile(path.join(dir, f), 'utf8')))).join('');
+  const expected = Array.from({ length: 130 }, (_, k) => String(1293 - 10 * k).padStart(4, '0')).filter((id) => present.includes(`id=${id}`));
+  expect(ids).toEqual(expected);
+  expect(ids).toContain('0003');
+  // Two at a time, back through the log: the second page starts where the first ended.
+  const first = await log.recent({ contains: 'u3@', limit: 2 });
+  const before = first[1]!.slice(0, 24);
+  const second = (await log.recent({ contains: 'u3@', limit: 3, before })).filter((l) => !first.includes(l));
+  expect([...first, ...second].map((l) => /id=(\d{4})/.exec(l)?.[1])).toEqual(expected.slice(0, 2 + second.length));
+  expect(second.length).toBeGreaterThanOrEqual(1);
+  log.close();
+});

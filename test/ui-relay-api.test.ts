@@ -98,7 +98,7 @@ describe('RelayService: validateConfig, getLog, onTestStep', () => {
     await open.relay.setConfig({ smarthost: { host: 'smtp.office365.com' } });
     await open.relay.sendTest('dev@contoso.com');
     const lines = await open.relay.getLog();
-    expect(lines[0]).toMatch(/ info id=\w+ from=<smtp-relay@relay\.test> size=\d+ nrcpt=1 client=send-test status=queued$/);
+    expect(lines[0]).toMatch(/ info id=(\w+) from=<smtp-relay@relay\.test> to=<dev@contoso\.com> message-id=<\1@relay\.test> size=\d+ nrcpt=1 client=send-test status=queued$/);
     expect(lines[1]).toMatch(/ info configuration changed$/);
     expect(await open.relay.getLog({ contains: 'configuration' })).toEqual([lines[1]]);
   });

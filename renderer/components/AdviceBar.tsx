@@ -17,10 +17,12 @@ interface AdviceBarProps {
   /** The catalogue's advice; looked up from `message` when not given. */
   advice?: Advice | null;
   intent?: MessageBarIntent;
+  /** Shown right after the message, before the catalogue's advice (the health model's cause). */
+  detail?: ReactNode;
   actions?: ReactNode;
 }
 
-export function AdviceBar({ title, message, advice, intent = 'error', actions }: AdviceBarProps) {
+export function AdviceBar({ title, message, advice, intent = 'error', detail, actions }: AdviceBarProps) {
   const styles = useStyles();
   const help = advice === undefined ? adviceFor(message) : advice;
   return (
@@ -28,6 +30,7 @@ export function AdviceBar({ title, message, advice, intent = 'error', actions }:
       <MessageBarBody className={styles.body}>
         <MessageBarTitle>{title}</MessageBarTitle>
         {message && <span className={styles.message}>{message}</span>}
+        {detail}
         {help && <span>{help.cause}</span>}
         {help && <span><strong>What to do: </strong>{help.fix}</span>}
         {actions}

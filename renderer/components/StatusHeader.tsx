@@ -1,20 +1,21 @@
-// The window's top line: is the relay working, how much mail waits, the last delivery, and
-// pause/resume. Problems that stop delivery (sign-in failed, not set up) show with their fix.
+// The window's top line, from the relay's health model (src/health/model.ts): one state with a shape
+// and a word (both survive high contrast, where colours do not), the cause in words, when the relay
+// tries again, and the one button that fixes it. Counts and the last delivery below.
 import { Button, makeStyles, Text, tokens } from '@fluentui/react-components';
-import { ArrowClockwiseRegular, PauseRegular, PlayRegular } from '@fluentui/react-icons';
 import { useState } from 'react';
-import type { RelayState, RelayStatus } from '../../src/api/contract.js';
-import { ago, duration, errorText, plural, STATE_LABELS } from '../format.js';
+import type { Health, HealthAction, RelayStatus } from '../../src/api/contract.js';
+import { ago, duration, errorText, fromNow, localTime, plural } from '../format.js';
+import type { PageId } from '../hooks/use-page.js';
 import { useNow } from '../hooks/use-now.js';
 import { useRelayStatus } from '../hooks/use-relay-status.js';
 import { AdviceBar } from './AdviceBar.js';
 
-const STATE_COLOR: Record<RelayState, string> = {
-  running: tokens.colorPaletteGreenBackground3,
-  paused: tokens.colorPaletteMarigoldBackground3,
-  'auth-failed': tokens.colorPaletteRedBackground3,
-  unconfigured: tokens.colorPaletteRedBackground3,
-  stopped: tokens.colorNeutralForeground3,
+/** A shape per severity, so the state reads without colour: ✓ fine, ! warning, ✕ error, ■ stopped. */
+const MARK: Record<Health['severity'], { glyph: string; color: string }> = {
+  ok: { glyph: '✓', color: tokens.colorPaletteGreenForeground1 },
+  warning: { glyph: '!', color: tokens.colorPaletteMarigoldForeground1 },
+  error: { glyph: '✕', color: tokens.colorPaletteRedForeground1 },
+  stopped: { glyph: '■', color: tokens.colorNeutralForeground3 },
 };
 
 const useStyles = makeStyles({
@@ -25,42 +26,87 @@ const useStyles = makeStyles({
   top: { display: 'flex', flexWrap: 'wrap', alignItems: 'center', columnGap: tokens.spacingHorizontalM, rowGap: tokens.spacingVerticalXS },
   title: { margin: 0, fontSize: tokens.fontSizeBase400, fontWeight: tokens.fontWeightSemibold },
   state: { display: 'inline-flex', alignItems: 'center', gap: tokens.spacingHorizontalS },
-  dot: { width: '12px', height: '12px', borderRadius: '50%', flex: 'none' },
+  // A bordered glyph, not a coloured dot: in forced colours the border and the glyph stay, in the system's text colour.
+  mark: {
+    display: 'inline-flex', alignItems: 'center', justifyContent: 'center', width: '18px', height: '18px', flex: 'none',
+    borderRadius: '50%', border: '2px solid currentColor', fontSize: '11px', fontWeight: tokens.fontWeightBold, lineHeight: 1,
+  },
+  cause: { overflowWrap: 'anywhere' },
   spacer: { flex: '1 1 0' },
   facts: { display: 'flex', flexWrap: 'wrap', columnGap: tokens.spacingHorizontalL, rowGap: tokens.spacingVerticalXXS, color: tokens.colorNeutralForeground2 },
 });
 
-/** `onSetUp` opens the Smarthost page, offered while the relay is not set up. */
-export function StatusHeader({ onSetUp }: { onSetUp(): void }) {
+/** `go` opens a page of the window (the fixing action may be "Set up the smarthost" or "Show the queue"). */
+export function StatusHeader({ go }: { go(page: PageId): void }) {
   const styles = useStyles();
   const { status, error } = useRelayStatus();
-  const now = useNow(15_000);
+  const now = useNow(5_000);
+  const h = status?.health;
   return (
     <header className={styles.header} aria-label="Relay status">
       <div className={styles.top}>
         <h1 className={styles.title}>SMTP Relay</h1>
-        {status && (
-          <span className={styles.state} data-testid="relay-state">
-            <span className={styles.dot} style={{ background: STATE_COLOR[status.state] }} aria-hidden />
-            <Text weight="semibold">{STATE_LABELS[status.state]}</Text>
+        {h && (
+          <span className={styles.state} data-testid="relay-state" data-state={h.state}>
+            <span className={styles.mark} style={{ color: MARK[h.severity].color }} aria-hidden>{MARK[h.severity].glyph}</span>
+            <Text weight="semibold">{h.title}</Text>
           </span>
         )}
         {status && <Text>{status.listening ? `Accepting mail on ${status.listening}` : 'Not accepting mail'}</Text>}
         <span className={styles.spacer} />
-        {status && <DeliveryButton status={status} />}
+        {status && <PauseButton status={status} />}
       </div>
+      {h && (h.severity !== 'ok' || h.state === 'paused') && <HealthBar health={h} status={status} now={now} go={go} />}
       {status && <Facts status={status} now={now} />}
-      {status && (status.state === 'auth-failed' || status.state === 'unconfigured') && (
-        <AdviceBar
-          title={STATE_LABELS[status.state]}
-          message={status.lastError}
-          advice={status.advice ?? undefined}
-          actions={status.state === 'unconfigured' && <div><Button size="small" onClick={onSetUp}>Set up the smarthost</Button></div>}
-        />
-      )}
       {error && !status && <AdviceBar title="The relay does not answer" message={error} />}
     </header>
   );
+}
+
+/** The cause, the next try and the one fixing action, as a message bar under the state. */
+function HealthBar({ health, status, now, go }: { health: Health; status: RelayStatus; now: number; go(page: PageId): void }) {
+  const styles = useStyles();
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
+  const run = async (action: HealthAction) => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      await fix(action, go);
+    } catch (e) {
+      setProblem(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const next = health.nextTry === null ? null : `Next try ${fromNow(health.nextTry, now)} (${localTime(health.nextTry, now)}).`;
+  return (
+    <AdviceBar
+      title={health.title}
+      intent={health.severity === 'error' ? 'error' : 'warning'}
+      advice={status.advice}
+      message={null}
+      detail={<Text className={styles.cause} data-testid="health-cause">{health.cause}{next ? ` ${next}` : ''}</Text>}
+      actions={(
+        <>
+          {problem && <Text role="alert">{problem}</Text>}
+          {health.action && (
+            <div><Button size="small" appearance="primary" disabled={busy} onClick={() => void run(health.action!.id)}>{health.action.label}</Button></div>
+          )}
+        </>
+      )}
+    />
+  );
+}
+
+async function fix(action: HealthAction, go: (page: PageId) => void): Promise<void> {
+  switch (action) {
+    case 'set-up': case 'sign-in': return go('smarthost');
+    case 'show-queue': case 'free-disk': return go('queue');
+    case 'retry': await window.relay.retryAll(); return;
+    case 'resume': return window.relay.resume();
+    case 'start': throw new Error('Start the relay from the tray menu (Start relay) or run `smtp-relay run`.');
+  }
 }
 
 function Facts({ status, now }: { status: RelayStatus; now: number }) {
@@ -76,21 +122,16 @@ function Facts({ status, now }: { status: RelayStatus; now: number }) {
   );
 }
 
-/** Pause while running, resume while paused, retry after a failed sign-in (retryAll lifts that pause). */
-function DeliveryButton({ status }: { status: RelayStatus }) {
+/** Pause while delivering; resuming is the health bar's action while paused. */
+function PauseButton({ status }: { status: RelayStatus }) {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
-  const action = {
-    running: { label: 'Pause delivery', icon: <PauseRegular />, run: () => window.relay.pause() },
-    paused: { label: 'Resume delivery', icon: <PlayRegular />, run: () => window.relay.resume() },
-    'auth-failed': { label: 'Retry now', icon: <ArrowClockwiseRegular />, run: () => window.relay.retryAll() },
-  }[status.state as 'running' | 'paused' | 'auth-failed'];
-  if (!action) return null;
+  if (status.state !== 'running' || status.health.state === 'not-set-up') return null;
   const run = async () => {
     setBusy(true);
     setProblem(null);
     try {
-      await action.run();
+      await window.relay.pause();
     } catch (e) {
       setProblem(errorText(e));
     } finally {
@@ -100,7 +141,7 @@ function DeliveryButton({ status }: { status: RelayStatus }) {
   return (
     <>
       {problem && <Text role="alert">{problem}</Text>}
-      <Button icon={action.icon} disabled={busy} onClick={() => void run()}>{action.label}</Button>
+      <Button disabled={busy} onClick={() => void run()}>Pause delivery</Button>
     </>
   );
 }

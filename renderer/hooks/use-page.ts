@@ -1,5 +1,5 @@
 // The page shown is the URL's hash (#/queue), which is how the tray opens the window on a page; a
-// hash change keeps the page loaded, so unsaved input survives.
+// hash change keeps the page loaded, so unsaved input survives. "#/log?find=TEXT" opens the log searched.
 import { useCallback, useEffect, useState } from 'react';
 
 export const PAGE_IDS = ['smarthost', 'send-test', 'listener', 'queue', 'log'] as const;
@@ -7,7 +7,7 @@ export type PageId = (typeof PAGE_IDS)[number];
 
 /** The tray asks for "#/settings"; that is the Smarthost page. */
 function pageFromHash(hash: string): PageId {
-  const name = hash.replace(/^#\/?/, '');
+  const name = hash.replace(/^#\/?/, '').replace(/\?.*$/, '');
   return (PAGE_IDS as readonly string[]).includes(name) ? (name as PageId) : 'smarthost';
 }
 
@@ -22,4 +22,10 @@ export function usePage(): [PageId, (page: PageId) => void] {
     location.hash = `#/${next}`;
   }, []);
   return [page, go];
+}
+
+/** What "#/log?find=TEXT" asks the page to search for, or null. */
+export function findFromHash(hash: string): string | null {
+  const query = /\?(.*)$/.exec(hash)?.[1];
+  return query ? new URLSearchParams(query).get('find') : null;
 }

@@ -3,6 +3,9 @@
 // validates incoming calls with `methodArgs` before they reach the relay.
 import { z } from 'zod';
 import type { Config, ConfigInput } from '../config/schema.js';
+import type { Health } from '../health/model.js';
+
+export type { Health, HealthAction, HealthState } from '../health/model.js';
 
 export type RelayState = 'running' | 'paused' | 'auth-failed' | 'unconfigured' | 'stopped';
 
@@ -39,14 +42,8 @@ export interface RelayStatus {
    * attempt ends and the message is retried.
    */
   stalled: { destination: string; phase: 'connect' | 'mail' | 'rcpt' | 'data' | 'message' | 'end-of-data'; sinceSeconds: number; message: string } | null;
-}
-
-/** The status of a relay that is not running (counts unknown). */
-export function stoppedStatus(): RelayStatus {
-  return {
-    state: 'stopped', queued: 0, deferred: 0, failed: 0, corrupt: 0, sending: 0, oldestQueuedSeconds: null,
-    lastError: null, advice: null, lastDelivery: null, listening: null, configError: null, configRevision: '', stalled: null,
-  };
+  /** What it all means: one state, the cause in words, the next try and the one fixing action (src/health/model.ts). */
+  health: Health;
 }
 
 export type RecipientStatus = 'queued' | 'deferred' | 'sent' | 'failed';
@@ -71,8 +68,35 @@ export interface QueueItem {
   size: number;
   created: number;
   attempts: number;
+  /** When the relay will really try it next: its own schedule, held back by the smarthost's backoff; null while delivery is paused or stopped. */
   nextAttempt: number | null;
+  /** Why the next try is later than the message's own schedule says (or will not come on its own), e.g. "delivery is paused". */
+  held: string | null;
+  /** The Message-ID header, as received (without <>), when it had one. */
+  messageId: string | null;
   recipients: RecipientView[];
+}
+
+/** Which queue messages to list. Sorted, filtered and searched by the relay, streaming the spool: memory stays flat. */
+export interface QueueQuery {
+  offset?: number;
+  limit?: number;
+  /** problems = failed and deferred; waiting = not tried yet. Default all. */
+  filter?: 'all' | 'problems' | 'failed' | 'deferred' | 'waiting';
+  /** Part of a recipient, the sender, the subject, the queue id or the Message-ID (any case). */
+  search?: string;
+  /** status (default): failed, then deferred, then waiting, each oldest first; age: oldest first; recipient: by the first recipient. */
+  sort?: 'status' | 'age' | 'recipient';
+  /** desc reverses the sort (newest first for age). */
+  order?: 'asc' | 'desc';
+}
+
+export interface QueueList {
+  items: QueueItem[];
+  /** Every message in the queue (waiting and failed). */
+  total: number;
+  /** Those the filter and search match; the pages go up to this. */
+  matched: number;
 }
 
 export interface MessageDetail extends QueueItem {
@@ -121,10 +145,15 @@ export interface ConfigIssue {
   message: string;
 }
 
-/** Which delivery-log lines to return: those containing `contains` (any case), newest first, at most `limit` (default 500). */
+/**
+ * Which delivery-log lines to return: those containing `contains` (any case), newest first, at most `limit`
+ * (default 500). `before` (an ISO time) pages back: only lines logged at or before it (the caller drops those it has).
+ * A search reads the whole log, the rotated files too.
+ */
 export interface LogQuery {
   contains?: string;
   limit?: number;
+  before?: string;
 }
 
 /** OAuth2 secrets other than the client secret (which is stored like the password, with setPassword). */
@@ -169,12 +198,14 @@ export interface RouteInfo {
 
 export interface RelayApi {
   getStatus(): Promise<RelayStatus>;
-  listQueue(page?: { offset?: number; limit?: number }): Promise<{ items: QueueItem[]; total: number }>;
+  listQueue(query?: QueueQuery): Promise<QueueList>;
   getMessage(id: string): Promise<MessageDetail>;
   /** Makes a waiting message due now; for a failed one, queues its failed recipients again. */
   retry(id: string): Promise<void>;
   /** Makes every waiting message due now (failed ones stay failed) and lifts a pause after an auth failure. */
   retryAll(): Promise<number>;
+  /** retry or deleteMessage for each of `ids`; says which could not be done and why (being delivered, gone). */
+  bulk(action: 'retry' | 'delete', ids: string[]): Promise<{ done: number; problems: { id: string; message: string }[] }>;
   deleteMessage(id: string): Promise<void>;
   pause(): Promise<void>;
   resume(): Promise<void>;
@@ -219,10 +250,15 @@ const email = z.string().max(320).regex(/^[^\s<>@]+@[^\s<>@]+$/, { error: 'is no
 export const methodArgs = {
   getStatus: z.tuple([]),
   reopenAsAdministrator: z.tuple([]),
-  listQueue: z.union([z.tuple([]), z.tuple([z.object({ offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(1000).optional() })])]),
+  listQueue: z.union([z.tuple([]), z.tuple([z.strictObject({
+    offset: z.number().int().min(0).max(100_000).optional(), limit: z.number().int().min(1).max(1000).optional(),
+    filter: z.enum(['all', 'problems', 'failed', 'deferred', 'waiting']).optional(), search: z.string().max(200).optional(),
+    sort: z.enum(['status', 'age', 'recipient']).optional(), order: z.enum(['asc', 'desc']).optional(),
+  })])]),
   getMessage: z.tuple([id]),
   retry: z.tuple([id]),
   retryAll: z.tuple([]),
+  bulk: z.tuple([z.enum(['retry', 'delete']), z.array(id).min(1).max(1000)]),
   deleteMessage: z.tuple([id]),
   pause: z.tuple([]),
   resume: z.tuple([]),
@@ -240,7 +276,9 @@ export const methodArgs = {
   deleteOAuthSecret: z.tuple([oauthSecretKind]),
   oauthLogin: z.tuple([]),
   validateConfig: z.tuple([z.record(z.string(), z.unknown())]),
-  getLog: z.union([z.tuple([]), z.tuple([z.strictObject({ contains: z.string().max(200).optional(), limit: z.number().int().min(1).max(2000).optional() })])]),
+  getLog: z.union([z.tuple([]), z.tuple([z.strictObject({
+    contains: z.string().max(200).optional(), limit: z.number().int().min(1).max(2000).optional(), before: z.string().max(100).optional(),
+  })])]),
 } satisfies Record<Exclude<keyof RelayApi, RelayEvent>, z.ZodType>;
 
 /** The RelayApi members that are subscriptions, not calls. */

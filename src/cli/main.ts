@@ -7,16 +7,17 @@ import { connectControl, type RemoteRelay } from '../control/client.js';
 import { ControlAccessError } from '../control/key.js';
 import { readPublicStatus } from '../control/public-status.js';
 import { serveRelay } from '../host/serve.js';
-import { RelayError, stoppedStatus, type QueueItem, type RelayStatus } from '../api/contract.js';
+import type { RelayStatus } from '../api/contract.js';
 import { ConfigError, type ConfigInput } from '../config/schema.js';
 import { defaultDataDir, getConfigValue, loadConfig, saveConfig, withConfigValue } from '../config/store.js';
+import { plural, stoppedStatus } from '../health/model.js';
 import { RelayService } from '../relay.js';
 import { KeychainStore } from '../secrets/keychain.js';
-import { formatAge } from '../tray/age.js';
 import { addCheckCommand } from './check.js';
 import { addConfigTransferCommands } from './config-transfer.js';
 import { explainKeychainFailure } from './keychain-hint.js';
 import { addOAuthCommands } from './oauth.js';
+import { checkQueueId, followTest, printQueue, printStatus } from './print.js';
 import { readSecret } from './read-secret.js';
 import { addServiceCommands } from './service.js';
 import { packageVersion } from './version.js';
@@ -108,61 +109,6 @@ function isOwnDataDir(dataDir: string): boolean {
   }
 }
 
-function age(seconds: number | null): string {
-  return seconds === null ? '-' : formatAge(seconds);
-}
-
-function printStatus(s: RelayStatus): void {
-  const lines = [
-    `state:       ${s.state}${s.listening ? ` (listening on ${s.listening})` : ''}`,
-    `queued:      ${s.queued}${s.deferred ? ` (${s.deferred} deferred)` : ''}${s.queued ? `, oldest ${age(s.oldestQueuedSeconds)}` : ''}`,
-    `failed:      ${s.failed}`,
-  ];
-  if (s.sending) lines.push(`sending:     ${s.sending}`);
-  if (s.corrupt) lines.push(`corrupt:     ${s.corrupt} (unreadable entries moved to spool/corrupt)`);
-  if (s.lastDelivery) lines.push(`last:        ${new Date(s.lastDelivery.at).toISOString()} ${s.lastDelivery.status} to <${s.lastDelivery.to}>`);
-  if (s.configError) lines.push(`config:      config.json refused, the last good configuration stays in force: ${s.configError}`);
-  if (s.lastError) lines.push(`last error:  ${s.lastError}`);
-  if (s.advice) lines.push(`cause:       ${s.advice.cause}`, `fix:         ${s.advice.fix}`);
-  process.stdout.write(lines.join('\n') + '\n');
-}
-
-function printQueue(items: QueueItem[], total: number): void {
-  if (items.length === 0) return void process.stdout.write('the queue is empty\n');
-  const now = Date.now();
-  for (const m of items) {
-    process.stdout.write(`${m.id}  ${m.status.padEnd(8)}  ${age(Math.floor((now - m.created) / 1000)).padStart(7)}  ${String(m.size).padStart(8)} B  <${m.from}>  ${m.subject}\n`);
-    for (const r of m.recipients) {
-      if (r.status === 'sent') continue;
-      process.stdout.write(`    <${r.address}> ${r.status}${r.attempts ? `, ${r.attempts} attempts` : ''}${r.lastReply ? `: ${r.lastReply}` : ''}\n`);
-    }
-  }
-  if (total > items.length) process.stdout.write(`(${items.length} of ${total} shown)\n`);
-}
-
-/** Waits for a test message's fate: delivered (gone from the queue), failed, or deferred. */
-async function followTest(api: Api, id: string, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    let m;
-    try {
-      m = await api.getMessage(id);
-    } catch (e) {
-      if (e instanceof RelayError && e.kind === 'not-found') {
-        process.stdout.write(`${id}: delivered\n`);
-        return true;
-      }
-      throw e;
-    }
-    const r = m.recipients[0];
-    if (m.status !== 'queued' || Date.now() > until) {
-      process.stdout.write(`${id}: ${m.status}${r?.lastReply ? ` (${r.lastReply})` : ''}\n`);
-      return false;
-    }
-    await new Promise((res) => setTimeout(res, 250));
-  }
-}
-
 export function buildProgram(): Command {
   const program = new Command('smtp-relay')
     .description('A durable local SMTP relay to a smarthost (SMTP Relay Tray without the tray)')
@@ -189,6 +135,7 @@ export function buildProgram(): Command {
       else printQueue(items, total);
     });
   queue.command('show').argument('<id>').description('one message: envelope, recipients, headers').addOption(dataDir()).action(async (id, o) => {
+    checkQueueId(id);
     const m = await withRelay(dataDirOf(o), (api) => api.getMessage(id));
     printQueue([m], 1);
     process.stdout.write(`\n${m.headers}\n`);
@@ -197,12 +144,13 @@ export function buildProgram(): Command {
     .option('--all', 'every waiting message').action(async (id, o) => {
       if (!id && !o.all) throw new UsageError('queue retry needs a message id or --all');
       await withRelay(dataDirOf(o), async (api, running) => {
-        if (o.all) process.stdout.write(`${await api.retryAll()} messages will be tried now\n`);
-        else { await api.retry(id); process.stdout.write(`${id} will be tried now\n`); }
+        if (o.all) process.stdout.write(`${plural(await api.retryAll(), 'message')} will be tried now\n`);
+        else { checkQueueId(id); await api.retry(id); process.stdout.write(`${id} will be tried now\n`); }
         if (!running) process.stdout.write('(the relay is not running; delivery happens when it starts)\n');
       });
     });
   queue.command('delete').argument('<id>').description('remove a message from the queue for good').addOption(dataDir()).action(async (id, o) => {
+    checkQueueId(id);
     await withRelay(dataDirOf(o), (api) => api.deleteMessage(id));
     process.stdout.write(`${id} deleted\n`);
   });

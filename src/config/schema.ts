@@ -58,6 +58,10 @@ export function parseCidr(text: string): { address: string; prefix: number; fami
 
 const hostname = text().trim().max(253).regex(/^[A-Za-z0-9.:_-]*$/, {
   error: 'may contain only letters, digits, dots, hyphens and colons (an IP address or a DNS name)',
+}).superRefine((s, ctx) => {
+  // "smtp.office365.com:587" would be looked up as a name and fail later: say where the port goes now.
+  const withPort = /^([^:]+):(\d{1,5})$/.exec(s);
+  if (withPort) ctx.addIssue({ code: 'custom', message: `must be the server name alone, without ":${withPort[2]}": put ${withPort[1]} here and ${withPort[2]} in the port` });
 });
 
 export const listenSchema = z.strictObject({
@@ -293,12 +297,17 @@ function formatPath(path: PropertyKey[]): string {
   return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : (i ? '.' : '') + String(p))).join('');
 }
 
+/** What a field must be, in words (zod says "array", "int"). */
+const EXPECTED: Record<string, string> = {
+  int: 'a whole number', array: 'a list, e.g. ["10.0.0.0/8", "127.0.0.0/8"]', object: 'a group of settings ({ … })', boolean: 'true or false',
+};
+
 function describe(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')} (check the spelling)`;
     case 'invalid_type':
-      return issue.input === undefined ? 'is required' : `must be ${issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`}, not ${JSON.stringify(issue.input)}`;
+      return issue.input === undefined ? 'is required' : `must be ${EXPECTED[issue.expected] ?? `a ${issue.expected}`}, not ${JSON.stringify(issue.input)}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'too_small':

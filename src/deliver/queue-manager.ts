@@ -103,6 +103,10 @@ export class QueueManager {
   /** The destination refused or dropped connections: nothing is tried before this time. */
   private throttledUntil = 0;
   private consecutiveFailures = 0;
+  /** Since when, and why, the destination has refused connections (for the health model). */
+  private unreachableSince = 0;
+  private unreachableReason = '';
+  private unreachableHost = '';
   /** Set by flush(): the next pass treats every waiting recipient as due (Postfix's `postqueue -f`). */
   private flushing = false;
 
@@ -114,6 +118,17 @@ export class QueueManager {
 
   get paused(): boolean {
     return this.userPaused;
+  }
+
+  /** The destination refusing connections: since when, why, and until when nothing is tried; null when it is not. */
+  get unreachable(): { since: number; until: number; reason: string; host: string } | null {
+    if (this.consecutiveFailures === 0) return null;
+    return { since: this.unreachableSince, until: this.throttledUntil, reason: this.unreachableReason, host: this.unreachableHost };
+  }
+
+  /** When the loop looks at the queue next (the earliest due message it knows of), or null while it is busy or stopped. */
+  get nextDue(): number | null {
+    return Number.isFinite(this.sleepTarget) ? this.sleepTarget : null;
   }
 
   start(): void {
@@ -349,6 +364,9 @@ export class QueueManager {
   }
 
   private throttle(outcome: AttemptOutcome): void {
+    if (this.consecutiveFailures === 0) this.unreachableSince = Date.now();
+    this.unreachableReason = outcome.recipients[0]?.response ?? 'no reply';
+    this.unreachableHost = outcome.relay;
     this.consecutiveFailures++;
     const wait = retryDelay(this.opts.schedule, this.consecutiveFailures);
     this.throttledUntil = Date.now() + wait;

@@ -5,7 +5,8 @@
 // no service it embeds the relay (in a utility process, `embed`) and is a client of that. Every RelayApi
 // call of the tray and the window goes through here, so they work the same in every mode.
 import { EventEmitter } from 'node:events';
-import { methodArgs, RelayError, stoppedStatus, type ConnectionStep, type RelayApi, type RelayMethod, type RelayStatus } from '../api/contract.js';
+import { stoppedStatus } from '../health/model.js';
+import { methodArgs, RelayError, type ConnectionStep, type RelayApi, type RelayMethod, type RelayStatus } from '../api/contract.js';
 import { connectControl, type RemoteRelay } from '../control/client.js';
 import { ControlAccessError } from '../control/key.js';
 import { readPublicStatus } from '../control/public-status.js';

@@ -149,9 +149,16 @@ export const CATALOGUE: readonly Entry[] = [
   },
 ];
 
-/** The advice for a reply or error text, or null when nothing in the catalogue fits. */
-export function adviceFor(text: string | null | undefined): Advice | null {
+/**
+ * The advice for a reply or error text, or null when nothing in the catalogue fits. Given the configured
+ * smarthost, the example commands name it instead of Microsoft 365's (`Test-NetConnection HOST -Port PORT`).
+ */
+export function adviceFor(text: string | null | undefined, smarthost?: { host: string; port: number }): Advice | null {
   if (!text) return null;
   const hit = CATALOGUE.find((e) => e.match.test(text));
-  return hit ? { id: hit.id, cause: hit.cause, fix: hit.fix } : null;
+  if (!hit) return null;
+  const fix = smarthost?.host
+    ? hit.fix.replace(/(Test-NetConnection|Resolve-DnsName) (smtp\.office365\.com|<host>)( -Port 587)?/g, (_, cmd: string, _h, port?: string) => `${cmd} ${smarthost.host}${port ? ` -Port ${smarthost.port}` : ''}`)
+    : hit.fix;
+  return { id: hit.id, cause: hit.cause, fix };
 }

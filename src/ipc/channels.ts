@@ -5,7 +5,7 @@ import type { RelayError, RelayMethod } from '../api/contract.js';
 
 /** Every callable RelayApi method; the check below fails to compile when the contract gains or loses one. */
 export const RELAY_METHODS = [
-  'getStatus', 'listQueue', 'getMessage', 'retry', 'retryAll', 'deleteMessage', 'pause', 'resume',
+  'getStatus', 'listQueue', 'getMessage', 'retry', 'retryAll', 'bulk', 'deleteMessage', 'pause', 'resume',
   'getConfig', 'setConfig', 'setPassword', 'deletePassword', 'getPasswordStatus', 'testConnection', 'sendTest',
   'route', 'previewRewrite', 'getOAuthStatus', 'setOAuthSecret', 'deleteOAuthSecret', 'oauthLogin',
   'validateConfig', 'getLog', 'reopenAsAdministrator',

@@ -2,6 +2,7 @@
 // event, to stderr (when running in a console) and to logs/relay.log, rotated by size.
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 
 export interface MailLogOptions {
   /** Folder for relay.log and its rotations; null for no file. */
@@ -30,6 +31,17 @@ export function printable(text: string): string {
     const code = c.codePointAt(0) as number;
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
+}
+
+/**
+ * The line for a message taken into the queue, with every field a search may start from: the queue id,
+ * the sender, each recipient (one to= per recipient, as on the delivery lines), the Message-ID.
+ *   id=0mgx1k2ab3cdefg from=<app@host> to=<a@x> to=<b@y> message-id=<123@host> size=812 nrcpt=2 client=[127.0.0.1] commit=0.004 status=queued
+ */
+export function receivedLine(m: { id: string; from: string; to: string[]; messageId: string; size: number; client: string; commitSeconds?: number }): string {
+  const mid = m.messageId ? ` message-id=<${m.messageId}>` : '';
+  // commit= is the time from the final dot to the 250 (the durable write): the accept latency.
+  return `id=${m.id} from=<${m.from}> ${m.to.map((a) => `to=<${a}>`).join(' ')}${mid} size=${m.size} nrcpt=${m.to.length} client=${m.client}${m.commitSeconds === undefined ? '' : ` commit=${m.commitSeconds.toFixed(3)}`} status=queued`;
 }
 
 /** Lines kept in memory for the settings window's Log page; older ones are read back from relay.log. */
@@ -91,16 +103,48 @@ export class MailLog {
   warn(text: string): void { this.write('warning', text); }
   error(text: string): void { this.write('error', text); }
 
-  /** Recent lines containing `contains` (any case), newest first: from memory, then from the end of relay.log. */
-  async recent(query: { contains?: string; limit?: number } = {}): Promise<string[]> {
+  /**
+   * Lines containing `contains` (any case), logged at or before `before` (an ISO time), newest first.
+   * The plain "latest lines" come from memory, then the end of relay.log; a search or a page further back
+   * reads the whole log, the rotated files too, one line at a time (memory: `limit` lines).
+   */
+  async recent(query: { contains?: string; limit?: number; before?: string } = {}): Promise<string[]> {
     const limit = query.limit ?? 500;
     const needle = (query.contains ?? '').toLowerCase();
+    const before = query.before;
+    const wanted = (line: string) => line.toLowerCase().includes(needle) && (before === undefined || line.slice(0, before.length) <= before);
+    if (this.file && (needle || before !== undefined)) return this.searchFiles(wanted, limit);
     const out: string[] = [];
     const take = (line: string) => {
-      if (out.length < limit && line.toLowerCase().includes(needle)) out.push(line);
+      if (out.length < limit && wanted(line)) out.push(line);
     };
     for (let i = this.kept.length - 1; i >= 0; i--) take((this.kept[i] as KeptLine).line);
     if (out.length < limit) for (const line of await this.olderFromFile()) take(line);
+    return out;
+  }
+
+  /** relay.log, then relay.1.log, relay.2.log …: the newest `limit` lines that match, newest first. */
+  private async searchFiles(wanted: (line: string) => boolean, limit: number): Promise<string[]> {
+    const file = this.file as string;
+    const out: string[] = [];
+    for (let i = 0; i <= (this.opts.keep ?? 5) && out.length < limit; i++) {
+      const want = limit - out.length;
+      const found: string[] = []; // the last `want` matches of this file, oldest first
+      const input = fs.createReadStream(i === 0 ? file : rotatedName(file, i));
+      try {
+        for await (const line of readline.createInterface({ input, crlfDelay: Infinity })) {
+          if (!wanted(line)) continue;
+          found.push(line);
+          if (found.length >= 2 * want) found.splice(0, found.length - want);
+        }
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // not rotated that far yet
+        throw e;
+      } finally {
+        input.destroy();
+      }
+      out.push(...found.slice(-want).reverse());
+    }
     return out;
   }
 
@@ -172,7 +216,7 @@ export class MailLog {
     fs.closeSync(this.fd as number);
     this.fd = null;
     const keep = this.opts.keep ?? 5;
-    const name = (i: number) => file.replace(/\.log$/, `.${i}.log`);
+    const name = (i: number) => rotatedName(file, i);
     const rename = this.opts.rename ?? fs.renameSync;
     // Windows refuses a rename while another program (an editor, an antivirus scan) has the file open.
     // So relay.log first moves aside to relay.0.log, before anything else changes; then the old logs
@@ -201,4 +245,9 @@ export class MailLog {
     this.fd = fs.openSync(file, 'a', 0o600);
     this.size = fs.fstatSync(this.fd).size;
   }
+}
+
+/** relay.log's i-th rotation: relay.1.log is the newest. */
+function rotatedName(file: string, i: number): string {
+  return file.replace(/\.log$/, `.${i}.log`);
 }

@@ -39,6 +39,8 @@ interface Line {
 export class HeaderSection {
   received = 0;
   subject = '';
+  /** The Message-ID without <> (the message's own, or the one added), for the log and the queue search. */
+  messageId = '';
   private done = false;
   /** A real message field was seen: the lines so far are headers. */
   private isHeader = false;
@@ -127,6 +129,7 @@ export class HeaderSection {
       this.seen.add(l.name);
       if (l.name === 'received') this.received++;
       else if (l.name === 'subject' && !this.subject) this.subject = l.text.slice(l.text.indexOf(':') + 1).trim().slice(0, 200);
+      else if (l.name === 'message-id' && !this.messageId) this.messageId = l.text.slice(l.text.indexOf(':') + 1).trim().replace(/^<|>$/g, '').replace(/[^\x21-\x7e]/g, '').slice(0, 200);
     }
     this.held = [];
   }
@@ -144,7 +147,10 @@ export class HeaderSection {
     const m = this.missing;
     let add = '';
     if (!this.seen.has('date')) add += `Date: ${rfc5322Date(m.date)}\r\n`;
-    if (!this.seen.has('message-id')) add += `Message-ID: <${m.messageId}>\r\n`;
+    if (!this.seen.has('message-id')) {
+      add += `Message-ID: <${m.messageId}>\r\n`;
+      this.messageId = m.messageId;
+    }
     if (!this.seen.has('from') && m.from) add += `From: <${m.from}>\r\n`;
     return Buffer.from(add, 'utf8'); // a UTF-8 sender (SMTPUTF8) stays UTF-8
   }

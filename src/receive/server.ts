@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
-import type { MailLog } from '../log/mail-log.js';
+import { receivedLine, type MailLog } from '../log/mail-log.js';
 import type { Ingest, Spool } from '../spool/spool.js';
 import { allowList } from './access.js';
 import { greetPromptly } from './greeting.js';
@@ -198,12 +198,11 @@ export class Receiver {
       const to = this.recipientsOf(session);
       const dataEnd = Date.now();
       const id = await ingest.commit({
-        from, to, client: { ip: session.remoteAddress, helo: session.hostNameAppearsAs || '' }, subject: result.subject,
+        from, to, client: { ip: session.remoteAddress, helo: session.hostNameAppearsAs || '' }, subject: result.subject, messageId: result.messageId,
         // Carried to delivery: BODY=8BITMIME and SMTPUTF8 go upstream, or the message is returned (deliver/extensions.ts).
         eightBit: result.eightBit || session.envelope.bodyType === '8bitmime', smtputf8: session.envelope.smtpUtf8 === true,
       });
-      // commit= is the time from the final dot to the 250 (the durable write): the accept latency.
-      this.opts.log.info(`id=${id} from=<${from}> size=${stream.byteLength} nrcpt=${to.length} client=[${session.remoteAddress}] commit=${((Date.now() - dataEnd) / 1000).toFixed(3)} status=queued`);
+      this.opts.log.info(receivedLine({ id, from, to, messageId: result.messageId, size: stream.byteLength, client: `[${session.remoteAddress}]`, commitSeconds: (Date.now() - dataEnd) / 1000 }));
       cb(null, `2.0.0 Ok: queued as ${id}`);
       this.opts.onQueued?.(id);
     } catch (e) {
@@ -233,7 +232,7 @@ export class Receiver {
    * always read to its end (smtp-server answers only then), but nothing more is stored once a limit is hit,
    * so memory stays flat however much a client sends.
    */
-  private async receive(stream: SMTPServerDataStream, session: SMTPServerSession, ingest: Ingest): Promise<{ refused: Error } | { subject: string; eightBit: boolean }> {
+  private async receive(stream: SMTPServerDataStream, session: SMTPServerSession, ingest: Ingest): Promise<{ refused: Error } | { subject: string; eightBit: boolean; messageId: string }> {
     const rcpts = this.recipientsOf(session);
     const arrived = new Date();
     await ingest.write(Buffer.from(receivedHeader({
@@ -271,6 +270,6 @@ export class Receiver {
       this.opts.log.warn(`reject: mail loop from [${session.remoteAddress}]: ${headers.received} Received headers`);
       return { refused: reply(554, `5.4.0 Error: too many hops (${headers.received} Received headers; mail loop?)`) };
     }
-    return { subject: headers.subject, eightBit };
+    return { subject: headers.subject, eightBit, messageId: headers.messageId };
   }
 }

@@ -60,6 +60,8 @@ export interface NewMessage {
   eightBit?: boolean;
   /** MAIL FROM carried SMTPUTF8. */
   smtputf8?: boolean;
+  /** The Message-ID header without <>, when the message has one. */
+  messageId?: string;
 }
 
 /** A message being received: content goes straight to msg/<id>.eml; it exists for the queue only once
@@ -100,7 +102,7 @@ export class Ingest {
     const now = Date.now();
     const state: MessageState = {
       v: STATE_VERSION, id: this.id, created: idTime(this.id), from: msg.from, size: this.size, client: msg.client,
-      subject: msg.subject.slice(0, 200), gen: 1, end: true,
+      subject: msg.subject.slice(0, 200), ...(msg.messageId ? { mid: msg.messageId.slice(0, 200) } : {}), gen: 1, end: true,
       ...(msg.eightBit && { eightBit: true }), ...(msg.smtputf8 && { smtputf8: true }),
       rcpts: msg.to.map((a) => ({ a, st: 'q', n: 0, next: now })),
     };

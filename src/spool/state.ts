@@ -43,6 +43,8 @@ export const messageStateSchema = z.object({
   warned: z.boolean().optional(),
   /** Subject line, decoded as far as plain text allows, for the queue view. */
   subject: z.string().max(200),
+  /** The Message-ID header without <> (at most 200 characters), so the queue can be searched by it. */
+  mid: z.string().max(200).optional(),
   gen: z.number().int().min(1),
   /** Sentinel written last: a torn write that lost the tail is detected (Postfix's END record). */
   end: z.literal(true),

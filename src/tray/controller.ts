@@ -4,7 +4,7 @@
 import type { RelayApi, RelayStatus } from '../api/contract.js';
 import { defaultConfig } from '../config/schema.js';
 import type { WindowView } from '../desktop/app-protocol.js';
-import { stoppedStatus } from '../api/contract.js';
+import { stoppedStatus } from '../health/model.js';
 import { renderTrayIconSet, type TrayIconImages } from './badge.js';
 import { trayView, type TrayAction, type TrayMenuItem } from './model.js';
 import { INITIAL_ALERT_STATE, nextAlerts, type AlertState, type Notice } from './notifications.js';

@@ -1,7 +1,8 @@
-// What the tray shows, as pure functions of the relay's status: the icon state, the tooltip and the
-// context menu. electron/tray.ts only turns these into a Tray, a NativeImage and a Menu.
+// What the tray shows, as pure functions of the relay's status and its health (src/health/model.ts):
+// the icon state, the tooltip and the context menu with the one fixing action on top.
+// electron/tray.ts only turns these into a Tray, a NativeImage and a Menu.
 import { formatAge } from './age.js';
-import type { RelayStatus } from '../api/contract.js';
+import type { HealthAction, RelayStatus } from '../api/contract.js';
 import { countLabel, type TrayIconState } from './badge.js';
 
 /** Facts the tray needs besides RelayStatus. */
@@ -24,32 +25,38 @@ export function isStuck(status: RelayStatus, stuckAfterMinutes: number): boolean
 }
 
 /**
- * Red for "mail is not moving" (paused, auth failure, not set up, a message stuck), amber for "mail
- * needed another try or bounced", blue while sending, green when all is well, grey when stopped.
+ * From the health model: red for "mail is not moving" (not set up, sign-in failed, smarthost unreachable,
+ * mail stuck, disk low), amber for "mail needed another try or bounced", blue while sending, green when
+ * all is well, paused and grey (stopped) as such.
  */
-export function trayIconState(status: RelayStatus, stuckAfterMinutes: number): TrayIconState {
-  if (status.state === 'stopped') return 'stopped';
-  if (status.state === 'paused') return 'paused';
-  if (status.state === 'auth-failed' || status.state === 'unconfigured' || isStuck(status, stuckAfterMinutes)) return 'error';
-  if (status.deferred > 0 || status.failed > 0) return 'deferred';
-  if (status.sending > 0) return 'sending';
-  return 'idle';
+export function trayIconState(status: RelayStatus): TrayIconState {
+  const h = status.health;
+  if (h.state === 'stopped' || status.state === 'stopped') return 'stopped';
+  if (h.state === 'paused') return 'paused';
+  if (h.severity === 'error') return 'error';
+  if (h.severity === 'warning') return 'deferred';
+  return h.state === 'sending' ? 'sending' : 'idle';
 }
 
-/** e.g. "SMTP Relay — 3 queued, oldest 12 min — last error: 535 5.7.139 Authentication unsuccessful". */
+/** e.g. "SMTP Relay — Sign-in failed — 3 queued, oldest 12 min — last error: 535 5.7.139 Authentication unsuccessful". */
 export function trayTooltip(status: RelayStatus, ctx: TrayContext): string {
   const parts = ['SMTP Relay'];
   if (status.state === 'stopped') {
     parts.push(ctx.startError ? `not running: ${ctx.startError}` : 'stopped');
     return truncate(parts.join(' — '), TOOLTIP_MAX);
   }
-  const stateText = { running: null, paused: 'delivery paused', 'auth-failed': 'authentication failed', unconfigured: 'not set up' }[status.state];
-  if (stateText) parts.push(stateText);
+  const h = status.health;
+  if (h.state !== 'running' && h.state !== 'sending') parts.push(h.title);
   parts.push(queueSummary(status));
-  const troubled = status.state === 'auth-failed' || status.state === 'unconfigured' || status.deferred > 0 || isStuck(status, ctx.stuckAfterMinutes);
-  if (troubled && status.lastError) parts.push(`last error: ${status.lastError}`);
+  if (h.severity !== 'ok' && status.lastError) parts.push(`last error: ${status.lastError}`);
   return truncate(parts.join(' — '), TOOLTIP_MAX);
 }
+
+/** The tray's own item for each fixing action of the health model. */
+const ACTION_ITEMS: Record<HealthAction, TrayAction> = {
+  start: 'start-relay', 'set-up': 'open-settings', 'sign-in': 'open-settings', retry: 'retry-all', resume: 'resume',
+  'show-queue': 'show-queue', 'free-disk': 'show-queue',
+};
 
 /** "3 queued, oldest 12 min, 1 failed" or "queue empty". */
 export function queueSummary(status: RelayStatus): string {
@@ -85,7 +92,14 @@ export function trayMenu(status: RelayStatus, ctx: TrayContext): TrayMenuItem[] 
     : status.state === 'paused'
       ? { kind: 'action', action: 'resume', label: 'Resume delivery', enabled: true }
       : { kind: 'action', action: 'pause', label: 'Pause delivery', enabled: true };
+  const h = status.health;
+  // The health line and its fixing action first: "Sign-in failed" -> "Fix the sign-in".
+  const health: TrayMenuItem[] = stopped || !h.action || h.state === 'running' ? [] : [
+    { kind: 'info', label: h.title },
+    { kind: 'action', action: ACTION_ITEMS[h.action.id], label: h.action.label, enabled: true },
+  ];
   return [
+    ...health,
     { kind: 'info', label: stopped ? (ctx.startError ? 'Relay not running' : 'Relay stopped') : capitalise(queueSummary(status)) },
     { kind: 'separator' },
     { kind: 'action', action: 'open-settings', label: 'Open settings', enabled: true },
@@ -112,7 +126,7 @@ export interface TrayView {
 }
 
 export function trayView(status: RelayStatus, ctx: TrayContext): TrayView {
-  const icon = trayIconState(status, ctx.stuckAfterMinutes);
+  const icon = trayIconState(status);
   // A stopped relay's counts are unknown (all zero), so it shows no number.
   const queued = status.state === 'stopped' ? 0 : status.queued;
   return {

@@ -19,17 +19,17 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /**
- * Where screenshots go: SCREENSHOTS_DIR when set (to regenerate docs/), else a temp folder, so that a
- * test run leaves the checkout unchanged.
+ * Where screenshots go: docs/ only when `npm run screenshots` asks (SCREENSHOT_DIR); a test run writes
+ * them to a temporary folder and leaves the checkout unchanged.
  */
-export const SCREENSHOTS_DIR = process.env.SCREENSHOTS_DIR ? path.resolve(process.env.SCREENSHOTS_DIR) : path.join(os.tmpdir(), 'smtp-relay-tray-screenshots');
+export const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? path.join(os.tmpdir(), 'smtp-relay-screenshots');
 
 /**
  * Saves `<name>.png` as the window shows the page now (800×600 at 100 %), and `<name>-200.png`
  * as Windows draws the same window at 200 % display scaling (the same layout, twice the pixels).
  */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  const docs = SCREENSHOTS_DIR;
+  const docs = SCREENSHOT_DIR;
   await fs.mkdir(docs, { recursive: true });
   const { width, height } = page.viewportSize() ?? { width: 800, height: 600 };
   await page.screenshot({ path: path.join(docs, `${name}.png`) });

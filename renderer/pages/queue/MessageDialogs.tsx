@@ -49,16 +49,15 @@ export function HeadersDialog({ item, onClose }: { item: QueueItem | null; onClo
   );
 }
 
-export function DeleteDialog({ item, onCancel, onConfirm }: { item: QueueItem | null; onCancel(): void; onConfirm(): void }) {
+export function DeleteDialog({ count, onCancel, onConfirm }: { count: number; onCancel(): void; onConfirm(): void }) {
   return (
-    <Dialog open={item !== null} modalType="alert" onOpenChange={(_, d) => { if (!d.open) onCancel(); }}>
+    <Dialog open={count > 0} modalType="alert" onOpenChange={(_, d) => { if (!d.open) onCancel(); }}>
       <DialogSurface>
         <DialogBody>
-          <DialogTitle>Delete this message?</DialogTitle>
+          <DialogTitle>Delete {count === 1 ? 'this message' : `these ${count} messages`}?</DialogTitle>
           <DialogContent>
             <Text>
-              "{item?.subject || '(no subject)'}" to {item?.recipients.map((r) => r.address).join(', ')} will not be delivered,
-              and the sender is not told. This cannot be undone.
+              {count === 1 ? 'It' : 'They'} will not be delivered, and the sender is not told. This cannot be undone.
             </Text>
           </DialogContent>
           <DialogActions>

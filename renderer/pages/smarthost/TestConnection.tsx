@@ -76,12 +76,7 @@ export function TestConnection({ unsaved, saveFirst }: TestConnectionProps) {
         <Text size={200}>Connects, starts TLS and signs in, step by step, and says which of these did not happen. Sends no mail.</Text>
       </div>
       {result && <Text>Tested {result.target}</Text>}
-      {(running || steps.length > 0) && (
-        <ol className={styles.steps} aria-label="Connection test steps" aria-live="polite">
-          {steps.map((s, i) => <StepRow key={i} step={s} again={s.step === 'ehlo' && steps.slice(0, i).some((p) => p.step === 'ehlo')} />)}
-          {running && <li><Spinner size="extra-tiny" labelPosition="after" label="Next step…" /></li>}
-        </ol>
-      )}
+      {/* The verdict first, the steps that led to it below. */}
       {result?.ok && (
         <MessageBar intent={result.warnings?.length ? 'warning' : 'success'} role="status">
           <MessageBarBody>
@@ -96,6 +91,12 @@ export function TestConnection({ unsaved, saveFirst }: TestConnectionProps) {
           message={result.message}
           advice={result.advice ?? null}
         />
+      )}
+      {(running || steps.length > 0) && (
+        <ol className={styles.steps} aria-label="Connection test steps" aria-live="polite">
+          {steps.map((s, i) => <StepRow key={i} step={s} again={s.step === 'ehlo' && steps.slice(0, i).some((p) => p.step === 'ehlo')} />)}
+          {running && <li><Spinner size="extra-tiny" labelPosition="after" label="Next step…" /></li>}
+        </ol>
       )}
       {error && <AdviceBar title="The test could not run" message={error} />}
     </Section>
