@@ -1,7 +1,8 @@
 // The tray app's composition root, electron/main.ts as built (out/main/main.js), run under Node with
-// the stand-in 'electron' of test/support/electron-standin/: the real relay in the app's process (embedded
-// mode), the real page in Chromium through the real preload, a real keychain, real SMTP on loopback.
-// Electron itself cannot launch here; what this covers is electron/'s wiring of src/ to Electron's API.
+// the stand-in 'electron' of test/support/electron-standin/: the real relay in a utility process the app
+// forks (embedded mode) or a real `smtp-relay run` as the service (client mode), the real page in Chromium
+// through the real preload, a real keychain, real SMTP on loopback. Electron itself cannot launch here;
+// what this covers is electron/'s wiring of src/ to Electron's API.
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -39,6 +40,25 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
+/** The pid in the spool lock: the process that runs the relay. */
+async function lockOwner(dataDir: string): Promise<number> {
+  return (JSON.parse(await fs.readFile(path.join(dataDir, 'spool', 'lock'), 'utf8')) as { pid: number }).pid;
+}
+
+/** A running process's arguments (Linux /proc). */
+async function commandLine(pid: number): Promise<string[]> {
+  return (await fs.readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function relayLog(dataDir: string): Promise<string> {
   return fs.readFile(path.join(dataDir, 'logs', 'relay.log'), 'utf8').catch(() => '');
 }
@@ -57,6 +77,7 @@ describe.skipIf(!runnable)('the tray app (out/main) with an embedded relay, unde
   let port = 0;
   let env: NodeJS.ProcessEnv = {};
   let app: TrayApp;
+  let relayPid = -1;
   const launched: TrayApp[] = [];
   const launch = (args: string[] = []) => {
     const a = launchTrayApp({ args: ['--data-dir', dataDir, ...args], env });
@@ -95,7 +116,16 @@ describe.skipIf(!runnable)('the tray app (out/main) with an embedded relay, unde
       name: 'SMTP Relay Tray', appUserModelId: 'com.smtprelaytray.app', singleInstance: 'primary', applicationMenu: null,
       privilegedSchemes: [{ scheme: 'app', privileges: { standard: true, secure: true } }],
     });
-    expect(s.app.switches).toContainEqual(['js-flags', '--max-semi-space-size=4']);
+    // The relay runs in a utility process with its own V8 flag (a main-process js-flags switch would not
+    // reach the relay's heap), not in the app's process: that child holds the spool lock.
+    expect(s.utilityProcesses).toEqual([{
+      modulePath: path.join(path.dirname(APP_ENTRY), 'relay.js'), args: ['--data-dir', dataDir], execArgv: ['--max-semi-space-size=4'],
+      pid: expect.any(Number), exitCode: null,
+    }]);
+    relayPid = s.utilityProcesses[0]?.pid ?? -1;
+    expect(relayPid).not.toBe(app.child.pid);
+    expect(await lockOwner(dataDir)).toBe(relayPid);
+    expect(await commandLine(relayPid)).toContain('--max-semi-space-size=4');
     const userData = path.join(env.XDG_CONFIG_HOME as string, 'SMTP Relay Tray');
     expect(s.app.paths).toMatchObject({ userData, sessionData: path.join(userData, 'chromium') });
     // A tray app keeps running with its window closed: it must listen to window-all-closed.
@@ -210,6 +240,14 @@ describe.skipIf(!runnable)('the tray app (out/main) with an embedded relay, unde
     // Login items do not exist on Linux: the item is there, disabled.
     await expect(app.clickTrayMenu('Start at login')).rejects.toThrow(/disabled/);
     expect((await app.snapshot()).app.loginItem).toBeNull();
+
+    // A display's scale changes: the tray sets its image again, the same icon (Windows picks the size then).
+    const before = await app.snapshot();
+    expect(before.screen.listeners).toEqual({ 'display-metrics-changed': 1 });
+    await app.command({ cmd: 'display-scale-changed', scaleFactor: 1.5 });
+    const redrawn = await app.snapshot();
+    expect(redrawn.tray?.imageChanges).toBe((before.tray?.imageChanges ?? 0) + 1);
+    expect(trayShows(redrawn, 'idle', 0)).toBe(true);
     expect((await app.snapshot()).pageProblems).toEqual([]);
   }, 90_000);
 
@@ -240,11 +278,15 @@ describe.skipIf(!runnable)('the tray app (out/main) with an embedded relay, unde
     expect(openWindows(s)).toEqual([shown]); // no new window, not brought forward
   }, 90_000);
 
-  it('Quit stops the relay gracefully: the port closes, the spool lock is released, the process exits 0', async () => {
+  it('Quit stops the relay gracefully: the port closes, the spool lock is released, the relay process and the app exit 0', async () => {
     const lockFile = path.join(dataDir, 'spool', 'lock');
     expect(existsSync(lockFile)).toBe(true);
+    expect(processAlive(relayPid)).toBe(true);
     await app.clickTrayMenu('Quit');
     expect(await app.exited).toBe(0);
+    // The app waited for its relay: the utility process had exited 0 (stopped, not killed) before the app did.
+    expect(app.finalState()?.utilityProcesses).toEqual([expect.objectContaining({ pid: relayPid, exitCode: 0 })]);
+    expect(processAlive(relayPid)).toBe(false);
     expect(await portOpen(port)).toBe(false);
     expect(existsSync(lockFile)).toBe(false);
     expect(await relayLog(dataDir)).toMatch(/stopped\s*$/);
