@@ -14,6 +14,7 @@ import { saveConfig } from '../src/config/store.js';
 import { CONTENT_SECURITY_POLICY } from '../src/desktop/app-protocol.js';
 import { RELAY_METHODS } from '../src/ipc/channels.js';
 import { chromiumInstalled } from './support/browser.js';
+import { cli, runRelay, type RunningRelay } from './support/cli.js';
 import { APP_ENTRY, appHome, launchTrayApp, openWindows, trayShows, type TrayApp } from './support/electron-app.js';
 import { typecheckElectronAgainstStandin } from './support/electron-standin/typecheck.js';
 import { startTestKeyring, type TestKeyring } from './support/keyring.js';
@@ -329,6 +330,102 @@ describe.skipIf(!runnable)('the tray app when its relay cannot start', () => {
       await home.remove();
     }
   }, 90_000);
+});
+
+describe.skipIf(!runnable)('the tray app as the face of a relay that runs already (client mode: `smtp-relay run` as the service)', () => {
+  let upstream: Upstream;
+  let home: Awaited<ReturnType<typeof appHome>>;
+  let dataDir = '';
+  let port = 0;
+  let service: RunningRelay | null = null;
+  let app: TrayApp;
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    home = await appHome();
+    dataDir = path.join(home.dir, 'service');
+    port = await freePort();
+    await saveConfig(dataDir, { listen: { port }, delivery: { retrySchedule: '1s' }, smarthost: { host: '127.0.0.1', port: upstream.port, security: 'none' } });
+    service = await runRelay(dataDir, home.env);
+    // --data-dir names the service's folder: the app finds the relay serving it and becomes its client.
+    app = launchTrayApp({ args: ['--data-dir', dataDir], env: home.env });
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.kill();
+    if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGTERM');
+    await service?.exited;
+    await upstream?.stop();
+    await home?.remove();
+  });
+
+  it('runs no relay of its own: the tray shows the service\'s state and count, the window works through the preload', async () => {
+    let s = await app.waitFor('the green tray and the window', (st) => trayShows(st, 'idle', 0) && st.windows[0]?.visible && st);
+    expect(s.utilityProcesses).toEqual([]); // nothing embedded
+    expect(await lockOwner(dataDir)).toBe(service?.child.pid);
+    expect(s.tray?.tooltip).toBe('SMTP Relay — queue empty');
+    expect(s.tray?.menu?.map((i) => i.label).filter(Boolean)).toEqual([
+      'Queue empty', 'Open settings', 'Show queue', 'Retry all now', 'Pause delivery', 'Start at login', 'Open log folder', 'Quit',
+    ]);
+
+    // A tray click reaches the service: paused there, and the mail it takes waits, counted in the tray.
+    await app.clickTrayMenu('Pause delivery');
+    expect((await sendMail(port, 10)).response).toMatch(/^250 /);
+    s = await app.waitFor('the paused tray with one queued', (st) => trayShows(st, 'paused', 1) && st);
+    expect(s.tray?.menu?.[0]?.label).toMatch(/^1 queued/);
+    const cliStatus = await cli(['status', '--data-dir', dataDir], { env: home.env });
+    expect(cliStatus.stdout).toMatch(/paused/i);
+
+    // The window: the service's status through the preload, and a call that only the relay can answer.
+    await app.waitForPage('the paused header', 1, () => document.querySelector('[data-testid="relay-state"]')?.textContent === 'Delivery paused');
+    expect(await app.pageEval(1, () => document.body.innerText)).toContain(`Accepting mail on 127.0.0.1:${port}`);
+    const queue = await app.pageEval(1, async () => {
+      const page = await (window as unknown as { relay: { listQueue(): Promise<{ items: { subject: string }[] }> } }).relay.listQueue();
+      return page.items.map((m) => m.subject);
+    });
+    expect(queue).toEqual(['tray 10']);
+
+    await app.clickTrayMenu('Resume delivery');
+    await app.waitFor('the message delivered through the service', () => upstream.messages.length === 1);
+    await app.waitFor('the green tray again', (st) => trayShows(st, 'idle', 0));
+    await app.clickTrayMenu('Show queue');
+    await app.waitFor('the queue view', (st) => st.windows[0]?.url === 'app://relay/index.html#/queue');
+    await app.clickTrayMenu('Open log folder');
+    await app.waitFor('the service\'s log folder opened', (st) => st.openedPaths.includes(path.join(dataDir, 'logs')));
+    expect((await app.snapshot()).pageProblems).toEqual([]);
+  }, 90_000);
+
+  it('the service stops: the tray turns grey within 2 s; it starts again: the tray reconnects by itself', async () => {
+    const stoppedAt = Date.now();
+    service?.child.kill('SIGTERM');
+    await app.waitFor('the grey tray', (st) => trayShows(st, 'stopped', 0), 10_000);
+    const greyAfterMs = Date.now() - stoppedAt;
+    expect(await service?.exited).toBe(0);
+    expect(greyAfterMs).toBeLessThan(2_000);
+    let s = await app.snapshot();
+    expect(s.utilityProcesses).toEqual([]); // still nothing embedded: the relay is the service's
+    expect(s.tray?.menu?.map((i) => i.label)).toContain('Start relay');
+
+    service = await runRelay(dataDir, home.env);
+    s = await app.waitFor('the green tray, reconnected', (st) => trayShows(st, 'idle', 0) && st, 15_000);
+    expect(s.utilityProcesses).toEqual([]);
+    // Reconnected for real: a tray click reaches the new service process.
+    await app.clickTrayMenu('Pause delivery');
+    await app.waitFor('the paused tray', (st) => trayShows(st, 'paused', 0));
+    await app.clickTrayMenu('Resume delivery');
+    await app.waitFor('the green tray', (st) => trayShows(st, 'idle', 0));
+  }, 60_000);
+
+  it('Quit: the app exits 0 and the service keeps running', async () => {
+    await app.clickTrayMenu('Quit');
+    expect(await app.exited).toBe(0);
+    expect(app.finalState()?.utilityProcesses).toEqual([]);
+    expect(service?.child.exitCode).toBeNull();
+    expect(await portOpen(port)).toBe(true);
+    expect(await lockOwner(dataDir)).toBe(service?.child.pid);
+    expect((await sendMail(port, 11)).response).toMatch(/^250 /);
+    await waitFor(() => upstream.messages.length === 2, 10_000, 'delivery by the service after the app quit');
+  }, 60_000);
 });
 
 describe('the stand-in utilityProcess (for the relay hosted in a utility process)', () => {
