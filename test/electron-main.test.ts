@@ -332,7 +332,23 @@ describe.skipIf(!runnable)('the tray app when its relay cannot start', () => {
   }, 90_000);
 });
 
-describe.skipIf(!runnable)('the tray app as the face of a relay that runs already (client mode: `smtp-relay run` as the service)', () => {
+// Two ways the app finds a relay that runs already: the service's data directory (looked for first, unless
+// a folder is named; moved here with SMTP_RELAY_SERVICE_DATA_DIR), and the folder named by --data-dir.
+const clientModes = [
+  {
+    name: 'the service\'s data directory',
+    launch: (dataDir: string) => ({ args: [], env: { SMTP_RELAY_SERVICE_DATA_DIR: dataDir } }),
+    // Calls while the service is stopped say so (the tray offers to start the service).
+    whileStopped: /The SMTP Relay service is stopped/,
+  },
+  {
+    name: 'the folder named by --data-dir',
+    launch: (dataDir: string) => ({ args: ['--data-dir', dataDir], env: {} }),
+    whileStopped: /the relay is not running/,
+  },
+];
+
+describe.skipIf(!runnable).each(clientModes)('the tray app as the face of a relay that runs already (`smtp-relay run` as the service) in $name', (mode) => {
   let upstream: Upstream;
   let home: Awaited<ReturnType<typeof appHome>>;
   let dataDir = '';
@@ -347,8 +363,8 @@ describe.skipIf(!runnable)('the tray app as the face of a relay that runs alread
     port = await freePort();
     await saveConfig(dataDir, { listen: { port }, delivery: { retrySchedule: '1s' }, smarthost: { host: '127.0.0.1', port: upstream.port, security: 'none' } });
     service = await runRelay(dataDir, home.env);
-    // --data-dir names the service's folder: the app finds the relay serving it and becomes its client.
-    app = launchTrayApp({ args: ['--data-dir', dataDir], env: home.env });
+    const { args, env } = mode.launch(dataDir);
+    app = launchTrayApp({ args, env: { ...home.env, ...env } });
   }, 60_000);
 
   afterAll(async () => {
@@ -363,6 +379,10 @@ describe.skipIf(!runnable)('the tray app as the face of a relay that runs alread
     let s = await app.waitFor('the green tray and the window', (st) => trayShows(st, 'idle', 0) && st.windows[0]?.visible && st);
     expect(s.utilityProcesses).toEqual([]); // nothing embedded
     expect(await lockOwner(dataDir)).toBe(service?.child.pid);
+    // The user's own data directory stays unused.
+    const userData = path.join(home.env.XDG_CONFIG_HOME as string, 'SMTP Relay Tray');
+    expect(s.app.paths.userData).toBe(userData);
+    expect(existsSync(path.join(userData, 'spool'))).toBe(false);
     expect(s.tray?.tooltip).toBe('SMTP Relay — queue empty');
     expect(s.tray?.menu?.map((i) => i.label).filter(Boolean)).toEqual([
       'Queue empty', 'Open settings', 'Show queue', 'Retry all now', 'Pause delivery', 'Start at login', 'Open log folder', 'Quit',
@@ -405,6 +425,8 @@ describe.skipIf(!runnable)('the tray app as the face of a relay that runs alread
     let s = await app.snapshot();
     expect(s.utilityProcesses).toEqual([]); // still nothing embedded: the relay is the service's
     expect(s.tray?.menu?.map((i) => i.label)).toContain('Start relay');
+    const refused = await app.pageEval(1, () => (window as unknown as { relay: { listQueue(): Promise<unknown> } }).relay.listQueue().then(() => 'answered', (e: Error) => e.message));
+    expect(refused).toMatch(mode.whileStopped);
 
     service = await runRelay(dataDir, home.env);
     s = await app.waitFor('the green tray, reconnected', (st) => trayShows(st, 'idle', 0) && st, 15_000);
