@@ -1,7 +1,8 @@
 // The tray app's composition root, electron/main.ts as built (out/main/main.js), run under Node with
-// the stand-in 'electron' of test/support/electron-standin/: the real relay in the app's process (embedded
-// mode), the real page in Chromium through the real preload, a real keychain, real SMTP on loopback.
-// Electron itself cannot launch here; what this covers is electron/'s wiring of src/ to Electron's API.
+// the stand-in 'electron' of test/support/electron-standin/: the real relay in a utility process the app
+// forks (embedded mode) or a real `smtp-relay run` as the service (client mode), the real page in Chromium
+// through the real preload, a real keychain, real SMTP on loopback. Electron itself cannot launch here;
+// what this covers is electron/'s wiring of src/ to Electron's API.
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -13,6 +14,7 @@ import { saveConfig } from '../src/config/store.js';
 import { CONTENT_SECURITY_POLICY } from '../src/desktop/app-protocol.js';
 import { RELAY_METHODS } from '../src/ipc/channels.js';
 import { chromiumInstalled } from './support/browser.js';
+import { cli, runRelay, type RunningRelay } from './support/cli.js';
 import { APP_ENTRY, appHome, launchTrayApp, openWindows, trayShows, type TrayApp } from './support/electron-app.js';
 import { typecheckElectronAgainstStandin } from './support/electron-standin/typecheck.js';
 import { startTestKeyring, type TestKeyring } from './support/keyring.js';
@@ -39,6 +41,25 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
+/** The pid in the spool lock: the process that runs the relay. */
+async function lockOwner(dataDir: string): Promise<number> {
+  return (JSON.parse(await fs.readFile(path.join(dataDir, 'spool', 'lock'), 'utf8')) as { pid: number }).pid;
+}
+
+/** A running process's arguments (Linux /proc). */
+async function commandLine(pid: number): Promise<string[]> {
+  return (await fs.readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function relayLog(dataDir: string): Promise<string> {
   return fs.readFile(path.join(dataDir, 'logs', 'relay.log'), 'utf8').catch(() => '');
 }
@@ -57,6 +78,7 @@ describe.skipIf(!runnable)('the tray app (out/main) with an embedded relay, unde
   let port = 0;
   let env: NodeJS.ProcessEnv = {};
   let app: TrayApp;
+  let relayPid = -1;
   const launched: TrayApp[] = [];
   const launch = (args: string[] = []) => {
     const a = launchTrayApp({ args: ['--data-dir', dataDir, ...args], env });
@@ -95,7 +117,16 @@ describe.skipIf(!runnable)('the tray app (out/main) with an embedded relay, unde
       name: 'SMTP Relay Tray', appUserModelId: 'com.smtprelaytray.app', singleInstance: 'primary', applicationMenu: null,
       privilegedSchemes: [{ scheme: 'app', privileges: { standard: true, secure: true } }],
     });
-    expect(s.app.switches).toContainEqual(['js-flags', '--max-semi-space-size=4']);
+    // The relay runs in a utility process with its own V8 flag (a main-process js-flags switch would not
+    // reach the relay's heap), not in the app's process: that child holds the spool lock.
+    expect(s.utilityProcesses).toEqual([{
+      modulePath: path.join(path.dirname(APP_ENTRY), 'relay.js'), args: ['--data-dir', dataDir], execArgv: ['--max-semi-space-size=4'],
+      pid: expect.any(Number), exitCode: null,
+    }]);
+    relayPid = s.utilityProcesses[0]?.pid ?? -1;
+    expect(relayPid).not.toBe(app.child.pid);
+    expect(await lockOwner(dataDir)).toBe(relayPid);
+    expect(await commandLine(relayPid)).toContain('--max-semi-space-size=4');
     const userData = path.join(env.XDG_CONFIG_HOME as string, 'SMTP Relay Tray');
     expect(s.app.paths).toMatchObject({ userData, sessionData: path.join(userData, 'chromium') });
     // A tray app keeps running with its window closed: it must listen to window-all-closed.
@@ -210,6 +241,14 @@ describe.skipIf(!runnable)('the tray app (out/main) with an embedded relay, unde
     // Login items do not exist on Linux: the item is there, disabled.
     await expect(app.clickTrayMenu('Start at login')).rejects.toThrow(/disabled/);
     expect((await app.snapshot()).app.loginItem).toBeNull();
+
+    // A display's scale changes: the tray sets its image again, the same icon (Windows picks the size then).
+    const before = await app.snapshot();
+    expect(before.screen.listeners).toEqual({ 'display-metrics-changed': 1 });
+    await app.command({ cmd: 'display-scale-changed', scaleFactor: 1.5 });
+    const redrawn = await app.snapshot();
+    expect(redrawn.tray?.imageChanges).toBe((before.tray?.imageChanges ?? 0) + 1);
+    expect(trayShows(redrawn, 'idle', 0)).toBe(true);
     expect((await app.snapshot()).pageProblems).toEqual([]);
   }, 90_000);
 
@@ -240,11 +279,15 @@ describe.skipIf(!runnable)('the tray app (out/main) with an embedded relay, unde
     expect(openWindows(s)).toEqual([shown]); // no new window, not brought forward
   }, 90_000);
 
-  it('Quit stops the relay gracefully: the port closes, the spool lock is released, the process exits 0', async () => {
+  it('Quit stops the relay gracefully: the port closes, the spool lock is released, the relay process and the app exit 0', async () => {
     const lockFile = path.join(dataDir, 'spool', 'lock');
     expect(existsSync(lockFile)).toBe(true);
+    expect(processAlive(relayPid)).toBe(true);
     await app.clickTrayMenu('Quit');
     expect(await app.exited).toBe(0);
+    // The app waited for its relay: the utility process had exited 0 (stopped, not killed) before the app did.
+    expect(app.finalState()?.utilityProcesses).toEqual([expect.objectContaining({ pid: relayPid, exitCode: 0 })]);
+    expect(processAlive(relayPid)).toBe(false);
     expect(await portOpen(port)).toBe(false);
     expect(existsSync(lockFile)).toBe(false);
     expect(await relayLog(dataDir)).toMatch(/stopped\s*$/);
@@ -287,6 +330,124 @@ describe.skipIf(!runnable)('the tray app when its relay cannot start', () => {
       await home.remove();
     }
   }, 90_000);
+});
+
+// Two ways the app finds a relay that runs already: the service's data directory (looked for first, unless
+// a folder is named; moved here with SMTP_RELAY_SERVICE_DATA_DIR), and the folder named by --data-dir.
+const clientModes = [
+  {
+    name: 'the service\'s data directory',
+    launch: (dataDir: string) => ({ args: [], env: { SMTP_RELAY_SERVICE_DATA_DIR: dataDir } }),
+    // Calls while the service is stopped say so (the tray offers to start the service).
+    whileStopped: /The SMTP Relay service is stopped/,
+  },
+  {
+    name: 'the folder named by --data-dir',
+    launch: (dataDir: string) => ({ args: ['--data-dir', dataDir], env: {} }),
+    whileStopped: /the relay is not running/,
+  },
+];
+
+describe.skipIf(!runnable).each(clientModes)('the tray app as the face of a relay that runs already (`smtp-relay run` as the service) in $name', (mode) => {
+  let upstream: Upstream;
+  let home: Awaited<ReturnType<typeof appHome>>;
+  let dataDir = '';
+  let port = 0;
+  let service: RunningRelay | null = null;
+  let app: TrayApp;
+
+  beforeAll(async () => {
+    upstream = await startUpstream();
+    home = await appHome();
+    dataDir = path.join(home.dir, 'service');
+    port = await freePort();
+    await saveConfig(dataDir, { listen: { port }, delivery: { retrySchedule: '1s' }, smarthost: { host: '127.0.0.1', port: upstream.port, security: 'none' } });
+    service = await runRelay(dataDir, home.env);
+    const { args, env } = mode.launch(dataDir);
+    app = launchTrayApp({ args, env: { ...home.env, ...env } });
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.kill();
+    if (service && service.child.exitCode === null && service.child.signalCode === null) service.child.kill('SIGTERM');
+    await service?.exited;
+    await upstream?.stop();
+    await home?.remove();
+  });
+
+  it('runs no relay of its own: the tray shows the service\'s state and count, the window works through the preload', async () => {
+    let s = await app.waitFor('the green tray and the window', (st) => trayShows(st, 'idle', 0) && st.windows[0]?.visible && st);
+    expect(s.utilityProcesses).toEqual([]); // nothing embedded
+    expect(await lockOwner(dataDir)).toBe(service?.child.pid);
+    // The user's own data directory stays unused.
+    const userData = path.join(home.env.XDG_CONFIG_HOME as string, 'SMTP Relay Tray');
+    expect(s.app.paths.userData).toBe(userData);
+    expect(existsSync(path.join(userData, 'spool'))).toBe(false);
+    expect(s.tray?.tooltip).toBe('SMTP Relay — queue empty');
+    expect(s.tray?.menu?.map((i) => i.label).filter(Boolean)).toEqual([
+      'Queue empty', 'Open settings', 'Show queue', 'Retry all now', 'Pause delivery', 'Start at login', 'Open log folder', 'Quit',
+    ]);
+
+    // A tray click reaches the service: paused there, and the mail it takes waits, counted in the tray.
+    await app.clickTrayMenu('Pause delivery');
+    expect((await sendMail(port, 10)).response).toMatch(/^250 /);
+    s = await app.waitFor('the paused tray with one queued', (st) => trayShows(st, 'paused', 1) && st);
+    expect(s.tray?.menu?.[0]?.label).toMatch(/^1 queued/);
+    const cliStatus = await cli(['status', '--data-dir', dataDir], { env: home.env });
+    expect(cliStatus.stdout).toMatch(/paused/i);
+
+    // The window: the service's status through the preload, and a call that only the relay can answer.
+    await app.waitForPage('the paused header', 1, () => document.querySelector('[data-testid="relay-state"]')?.textContent === 'Delivery paused');
+    expect(await app.pageEval(1, () => document.body.innerText)).toContain(`Accepting mail on 127.0.0.1:${port}`);
+    const queue = await app.pageEval(1, async () => {
+      const page = await (window as unknown as { relay: { listQueue(): Promise<{ items: { subject: string }[] }> } }).relay.listQueue();
+      return page.items.map((m) => m.subject);
+    });
+    expect(queue).toEqual(['tray 10']);
+
+    await app.clickTrayMenu('Resume delivery');
+    await app.waitFor('the message delivered through the service', () => upstream.messages.length === 1);
+    await app.waitFor('the green tray again', (st) => trayShows(st, 'idle', 0));
+    await app.clickTrayMenu('Show queue');
+    await app.waitFor('the queue view', (st) => st.windows[0]?.url === 'app://relay/index.html#/queue');
+    await app.clickTrayMenu('Open log folder');
+    await app.waitFor('the service\'s log folder opened', (st) => st.openedPaths.includes(path.join(dataDir, 'logs')));
+    expect((await app.snapshot()).pageProblems).toEqual([]);
+  }, 90_000);
+
+  it('the service stops: the tray turns grey within 2 s; it starts again: the tray reconnects by itself', async () => {
+    const stoppedAt = Date.now();
+    service?.child.kill('SIGTERM');
+    await app.waitFor('the grey tray', (st) => trayShows(st, 'stopped', 0), 10_000);
+    const greyAfterMs = Date.now() - stoppedAt;
+    expect(await service?.exited).toBe(0);
+    expect(greyAfterMs).toBeLessThan(2_000);
+    let s = await app.snapshot();
+    expect(s.utilityProcesses).toEqual([]); // still nothing embedded: the relay is the service's
+    expect(s.tray?.menu?.map((i) => i.label)).toContain('Start relay');
+    const refused = await app.pageEval(1, () => (window as unknown as { relay: { listQueue(): Promise<unknown> } }).relay.listQueue().then(() => 'answered', (e: Error) => e.message));
+    expect(refused).toMatch(mode.whileStopped);
+
+    service = await runRelay(dataDir, home.env);
+    s = await app.waitFor('the green tray, reconnected', (st) => trayShows(st, 'idle', 0) && st, 15_000);
+    expect(s.utilityProcesses).toEqual([]);
+    // Reconnected for real: a tray click reaches the new service process.
+    await app.clickTrayMenu('Pause delivery');
+    await app.waitFor('the paused tray', (st) => trayShows(st, 'paused', 0));
+    await app.clickTrayMenu('Resume delivery');
+    await app.waitFor('the green tray', (st) => trayShows(st, 'idle', 0));
+  }, 60_000);
+
+  it('Quit: the app exits 0 and the service keeps running', async () => {
+    await app.clickTrayMenu('Quit');
+    expect(await app.exited).toBe(0);
+    expect(app.finalState()?.utilityProcesses).toEqual([]);
+    expect(service?.child.exitCode).toBeNull();
+    expect(await portOpen(port)).toBe(true);
+    expect(await lockOwner(dataDir)).toBe(service?.child.pid);
+    expect((await sendMail(port, 11)).response).toMatch(/^250 /);
+    await waitFor(() => upstream.messages.length === 2, 10_000, 'delivery by the service after the app quit');
+  }, 60_000);
 });
 
 describe('the stand-in utilityProcess (for the relay hosted in a utility process)', () => {

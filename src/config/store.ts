@@ -24,8 +24,10 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = 
   return path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), PRODUCT_NAME);
 }
 
-/** Where the relay service keeps its data (per-machine install, `smtp-relay service install`). */
+/** Where the relay service keeps its data (per-machine install, `smtp-relay service install`);
+ *  SMTP_RELAY_SERVICE_DATA_DIR overrides it, for tests and unusual installs. */
 export function serviceDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (env.SMTP_RELAY_SERVICE_DATA_DIR) return path.resolve(env.SMTP_RELAY_SERVICE_DATA_DIR);
   if (platform === 'win32') return path.win32.join(env.ProgramData || env.PROGRAMDATA || 'C:\\ProgramData', PRODUCT_NAME);
   return '/var/lib/smtp-relay';
 }

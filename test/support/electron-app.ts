@@ -33,6 +33,8 @@ export interface TrayApp {
   pageEval<T>(windowId: number, fn: (arg: never) => T, arg?: unknown): Promise<Awaited<T>>;
   /** Polls pageEval until it returns something truthy. */
   waitForPage<T>(what: string, windowId: number, fn: (arg: never) => T, arg?: unknown, timeoutMs?: number): Promise<NonNullable<Awaited<T>>>;
+  /** The stand-in's state as the app exited (null until then, or when it was killed). */
+  finalState(): StandinState | null;
   /** SIGKILL if still running (test clean-up). */
   kill(): Promise<void>;
 }
@@ -64,7 +66,9 @@ export function launchTrayApp(opts: LaunchOptions = {}): TrayApp {
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   let nextId = 1;
+  let final: StandinState | null = null;
   child.on('message', (m: FromApp) => {
+    if (m.kind === 'final') final = m.state;
     if (m.kind !== 'reply') return;
     const p = pending.get(m.id);
     pending.delete(m.id);
@@ -87,6 +91,7 @@ export function launchTrayApp(opts: LaunchOptions = {}): TrayApp {
   return {
     child, exited, command, snapshot,
     output: () => out,
+    finalState: () => final,
     async waitFor(what, check, timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs;
       let last: StandinState | undefined;

@@ -1,4 +1,4 @@
-// app: paths, switches, the single-instance lock, login items, 'ready', and quitting as Electron
+// app: paths, the single-instance lock, login items, 'ready', and quitting as Electron
 // orders it (before-quit and will-quit can be prevented; exit() skips them).
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
@@ -15,9 +15,6 @@ export function preventableEvent(extra: Record<string, unknown> = {}): Preventab
 
 class StandinApp extends EventEmitter {
   readonly isPackaged = false;
-  readonly commandLine = {
-    appendSwitch: (name: string, value?: string): void => { state.app.switches.push(value === undefined ? [name] : [name, value]); },
-  };
   private readonly ready: Promise<void>;
   private resolveReady: () => void = () => {};
 

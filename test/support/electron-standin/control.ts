@@ -40,7 +40,6 @@ export interface StandinState {
   app: {
     name: string | null;
     paths: Record<string, string>;
-    switches: string[][];
     appUserModelId: string | null;
     ready: boolean;
     /** 'primary' when requestSingleInstanceLock() returned true, 'secondary' when false. */
@@ -64,6 +63,8 @@ export interface StandinState {
     menu: MenuItemState[] | null;
     clickListeners: number;
   };
+  /** Listener counts of the screen module by event name. */
+  screen: { listeners: Record<string, number> };
   windows: WindowState[];
   ipc: { handlers: string[]; invocations: IpcInvocation[]; sent: { channel: string; delivered: boolean }[] };
   protocols: { schemes: string[]; responses: ProtocolResponse[] };
@@ -74,7 +75,7 @@ export interface StandinState {
   webContents: Record<number, { listeners: Record<string, number>; windowOpenHandler: boolean }>;
   /** Navigations the page attempted that the app prevented (will-navigate / will-redirect). */
   blockedNavigations: string[];
-  utilityProcesses: { modulePath: string; args: string[]; pid: number | null; exitCode: number | null }[];
+  utilityProcesses: { modulePath: string; args: string[]; execArgv: string[]; pid: number | null; exitCode: number | null }[];
   /** Page errors and console errors of every window. */
   pageProblems: string[];
 }
@@ -85,6 +86,8 @@ export type Command =
   /** Clicks the context-menu item with this label; refused when it is disabled or not an actionable item. */
   | { cmd: 'click-tray-menu'; label: string }
   | { cmd: 'click-notification'; index: number }
+  /** A display's scale factor changes (the user picks another zoom in Windows' display settings). */
+  | { cmd: 'display-scale-changed'; scaleFactor: number }
   /** app.quit(), as the OS or the app's own menu would. */
   | { cmd: 'quit' }
   /** Evaluates `fn` (a function's source, taking `arg`) in the window's page and returns its result. */
@@ -96,5 +99,7 @@ export type Command =
 
 export type ToApp = { kind: 'command'; id: number; command: Command };
 export type FromApp =
+  /** The last state, sent as the process exits (what a quit did is seen after it). */
+  | { kind: 'final'; state: StandinState }
   | { kind: 'reply'; id: number; ok: true; value: unknown }
   | { kind: 'reply'; id: number; ok: false; error: string };

@@ -5,14 +5,16 @@ import { existsSync } from 'node:fs';
 import { app } from './app.js';
 import { ipcMain } from './ipc-main.js';
 import { protocol } from './scheme.js';
+import { screen } from './screen.js';
 import { onCommand, state } from './state.js';
 import { Menu, Notification, Tray, nativeImage } from './tray.js';
 import type { ContextBridge, IpcRenderer, Session, SessionStatic, Shell } from './types.js';
 import { utilityProcess } from './utility.js';
 import { BrowserWindow } from './window.js';
 
-export { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, protocol, Tray, utilityProcess };
+export { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, protocol, screen, Tray, utilityProcess };
 export type { App, UtilityProcess } from './types.js';
+export type { NativeImage } from './tray.js';
 export type MenuItemConstructorOptions = Electron.MenuItemConstructorOptions;
 export type IpcRendererEvent = Electron.IpcRendererEvent;
 

@@ -4,10 +4,11 @@ import type { Command, FromApp, StandinState, ToApp } from './control.js';
 
 export const state: StandinState = {
   app: {
-    name: null, paths: {}, switches: [], appUserModelId: null, ready: false, singleInstance: null,
+    name: null, paths: {}, appUserModelId: null, ready: false, singleInstance: null,
     privilegedSchemes: [], loginItem: null, listeners: {}, quitCalls: 0, secondLaunches: 0,
   },
   tray: null,
+  screen: { listeners: {} },
   windows: [],
   ipc: { handlers: [], invocations: [], sent: [] },
   protocols: { schemes: [], responses: [] },
@@ -54,5 +55,7 @@ export function exitProcess(code: number): void {
   if (exiting) return;
   exiting = true;
   const bounded = (p: Promise<void>) => Promise.race([p.catch(() => {}), new Promise<void>((r) => setTimeout(r, 5_000))]);
-  void Promise.all(exitTasks.map((t) => bounded(t()))).then(() => process.exit(code));
+  void Promise.all(exitTasks.map((t) => bounded(t())))
+    .then(() => new Promise<void>((resolve) => (process.connected ? process.send?.({ kind: 'final', state } satisfies FromApp, () => resolve()) : resolve())))
+    .then(() => process.exit(code));
 }

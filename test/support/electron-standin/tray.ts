@@ -58,6 +58,9 @@ export const Menu: MenuStatic = {
   },
 };
 
+// Electron also takes an image file's path; electron/tray.ts passes one (an .ico) on win32 only.
+const IMAGE_ONLY = 'Tray: this stand-in runs on Linux, where the tray image must be a NativeImage (a file path is for win32)';
+
 /** Trays in creation order; the app has one, the last one is what the test clicks. */
 const trays: StandinTray[] = [];
 const currentTray = (): StandinTray | undefined => trays.at(-1);
@@ -66,10 +69,10 @@ class StandinTray extends EventEmitter {
   private destroyed = false;
   menu: StandinMenu | null = null;
 
-  constructor(image: NativeImageType) {
+  constructor(image: NativeImageType | string) {
     super();
     if (!isReady()) throw new Error('Cannot create Tray before app is ready');
-    if (!(image instanceof StandinNativeImage)) throw new TypeError('Tray: image must be a NativeImage');
+    if (!(image instanceof StandinNativeImage)) throw new TypeError(IMAGE_ONLY);
     trays.push(this);
     state.tray = { destroyed: false, tooltip: '', image: image.representations, imageChanges: 0, menu: null, clickListeners: 0 };
     this.on('newListener', (event: string) => { if (event === 'click' && state.tray) state.tray.clickListeners++; });
@@ -84,8 +87,8 @@ class StandinTray extends EventEmitter {
     if (state.tray) state.tray.destroyed = true;
   }
 
-  setImage(image: NativeImageType): void {
-    if (!(image instanceof StandinNativeImage)) throw new TypeError('Tray.setImage: image must be a NativeImage');
+  setImage(image: NativeImageType | string): void {
+    if (!(image instanceof StandinNativeImage)) throw new TypeError(IMAGE_ONLY);
     if (state.tray) Object.assign(state.tray, { image: image.representations, imageChanges: state.tray.imageChanges + 1 });
   }
 

@@ -14,7 +14,6 @@ type Event<T extends object = object> = Electron.Event<T>;
 export type App = Pick<Electron.App,
   'setName' | 'setPath' | 'getPath' | 'setAppUserModelId' | 'requestSingleInstanceLock' | 'quit' | 'exit' |
   'isPackaged' | 'getAppPath' | 'getLoginItemSettings' | 'setLoginItemSettings' | 'whenReady'> & {
-  readonly commandLine: Pick<Electron.CommandLine, 'appendSwitch'>;
   on(event: 'second-instance', listener: (event: Event, argv: string[], workingDirectory: string, additionalData: unknown) => void): App;
   on(event: 'web-contents-created', listener: (event: Event, webContents: WebContents) => void): App;
   on(event: 'before-quit' | 'will-quit', listener: (event: Event) => void): App;
@@ -30,12 +29,17 @@ export interface MenuStatic {
   setApplicationMenu(menu: Menu | null): void;
 }
 
+// A string is an image file's path (electron/tray.ts passes an .ico on win32 only).
 export type Tray = Pick<Electron.Tray, 'isDestroyed' | 'setToolTip' | 'destroy'> & {
-  setImage(image: NativeImage): void;
+  setImage(image: NativeImage | string): void;
   setContextMenu(menu: Menu | null): void;
   on(event: 'click', listener: (event: Electron.KeyboardEvent, bounds: Electron.Rectangle, position: Electron.Point) => void): Tray;
 };
-export type TrayConstructor = new (image: NativeImage) => Tray;
+export type TrayConstructor = new (image: NativeImage | string) => Tray;
+
+export type Screen = {
+  on(event: 'display-metrics-changed', listener: (event: Event, display: Electron.Display, changedMetrics: string[]) => void): Screen;
+};
 
 export type Notification = Pick<Electron.Notification, 'show' | 'close'> & {
   on(event: 'click' | 'close', listener: (event: Event) => void): Notification;

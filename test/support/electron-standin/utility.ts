@@ -31,7 +31,7 @@ class StandinUtilityProcess extends EventEmitter {
     });
     this.stdout = this.child.stdout;
     this.stderr = this.child.stderr;
-    const record = { modulePath, args, pid: null as number | null, exitCode: null as number | null };
+    const record = { modulePath, args, execArgv: options.execArgv ?? [], pid: null as number | null, exitCode: null as number | null };
     state.utilityProcesses.push(record);
     this.child.on('spawn', () => {
       this.pid = this.child.pid;
