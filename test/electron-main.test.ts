@@ -211,12 +211,12 @@ describe.skipIf(!runnable)('the tray app (out/main) with an embedded relay, unde
     await app.clickTrayMenu('Pause delivery');
     let s = await app.waitFor('the paused tray', (st) => st.tray?.menu?.some((i) => i.label === 'Resume delivery') && st);
     expect(trayShows(s, 'paused', 0)).toBe(true);
-    expect(s.tray?.tooltip).toContain('delivery paused');
-    await app.waitForPage('"Delivery paused" in the window', 1, () => document.querySelector('[data-testid="relay-state"]')?.textContent === 'Delivery paused');
+    expect(s.tray?.tooltip).toMatch(/paused/i);
+    await app.waitForPage('"Delivery paused" in the window', 1, () => document.querySelector('[data-testid="relay-state"]')?.getAttribute('data-state') === 'paused');
 
     // Mail waits while paused; "Retry all now" turns on and asks the relay to retry.
     await sendMail(port, 2);
-    s = await app.waitFor('one queued', (st) => st.tray?.menu?.[0]?.label.startsWith('1 queued') && st);
+    s = await app.waitFor('one queued', (st) => st.tray?.menu?.some((i) => i.label.startsWith('1 queued')) && st);
     expect(s.tray?.menu?.find((i) => i.label === 'Retry all now')?.enabled).toBe(true);
     await app.clickTrayMenu('Retry all now');
     await waitFor(async () => (await relayLog(dataDir)).includes('retry of all 1 waiting messages requested by the user'), 10_000, 'the retry in the log');
@@ -392,12 +392,12 @@ describe.skipIf(!runnable).each(clientModes)('the tray app as the face of a rela
     await app.clickTrayMenu('Pause delivery');
     expect((await sendMail(port, 10)).response).toMatch(/^250 /);
     s = await app.waitFor('the paused tray with one queued', (st) => trayShows(st, 'paused', 1) && st);
-    expect(s.tray?.menu?.[0]?.label).toMatch(/^1 queued/);
+    expect(s.tray?.menu?.some((i) => /^1 queued/.test(i.label ?? ''))).toBe(true);
     const cliStatus = await cli(['status', '--data-dir', dataDir], { env: home.env });
     expect(cliStatus.stdout).toMatch(/paused/i);
 
     // The window: the service's status through the preload, and a call that only the relay can answer.
-    await app.waitForPage('the paused header', 1, () => document.querySelector('[data-testid="relay-state"]')?.textContent === 'Delivery paused');
+    await app.waitForPage('the paused header', 1, () => document.querySelector('[data-testid="relay-state"]')?.getAttribute('data-state') === 'paused');
     expect(await app.pageEval(1, () => document.body.innerText)).toContain(`Accepting mail on 127.0.0.1:${port}`);
     const queue = await app.pageEval(1, async () => {
       const page = await (window as unknown as { relay: { listQueue(): Promise<{ items: { subject: string }[] }> } }).relay.listQueue();

@@ -9,6 +9,7 @@ import { invokeChannel, RELAY_METHODS, type IpcReply } from '../src/ipc/channels
 import { registerRelayHandlers, type IpcInvokeEvent, type IpcMainLike } from '../src/ipc/handlers.js';
 import { isTrustedSender } from '../src/ipc/sender.js';
 import { RelayService } from '../src/relay.js';
+import { saveConfig } from '../src/config/store.js';
 import { MemoryCredentialStore } from '../src/secrets/credential-store.js';
 import { status } from './support/relay-status.js';
 import { tempDataDir } from './support/relay.js';
@@ -224,9 +225,10 @@ describe('ipc: a real relay behind it', () => {
 
   it('reports the environment variable as the source when it overrides the keychain', async () => {
     dataDir = await tempDataDir();
+    // The variable is bound to the smarthost configured when the relay starts (see the Security section).
+    await saveConfig(dataDir, { smarthost: { host: 'relay.contoso.com', auth: { method: 'password', username: 'svc' } } });
     relay = new RelayService({ dataDir, credentials: new MemoryCredentialStore(), env: { SMTP_RELAY_SMARTHOST_PASSWORD: 'from-env' } });
     await relay.open();
-    await relay.setConfig({ smarthost: { host: 'relay.contoso.com', auth: { method: 'password', username: 'svc' } } });
     expect(await relay.getPasswordStatus()).toEqual({ account: 'svc@relay.contoso.com', stored: true, source: 'env' });
   });
 });

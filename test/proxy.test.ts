@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/schema.js';
 import { getJson, parseWinHttpProxy, proxyFor, useNetworkSettings } from '../src/oauth/https.js';
 import { MemoryCredentialStore } from '../src/secrets/credential-store.js';
-import { smarthostAccount } from '../src/secrets/smarthost-password.js';
+import { passwordAccount } from '../src/oauth/stored-secrets.js';
 import { startConnectProxy, type ConnectProxy } from './support/connect-proxy.js';
 import { startRelay, waitFor, type TestRelay } from './support/relay.js';
 import { testCertificates } from './support/tls.js';
@@ -60,7 +60,7 @@ describe('OAuth2 through a CONNECT proxy', () => {
     };
     const relay: TestRelay = await startRelay(input, { credentials: new MemoryCredentialStore() });
     cleanups.push(() => relay.stop());
-    await relay.credentials.set(smarthostAccount(parseConfig(input)), SECRET);
+    await relay.credentials.set(passwordAccount(parseConfig(input)), SECRET);
     const client = nodemailer.createTransport({ host: '127.0.0.1', port: relay.port, secure: false, ignoreTLS: true });
     await client.sendMail({ from: 'app@jts.local', to: 'dev@contoso.com', subject: 'via proxy', text: 'x' });
     await waitFor(() => upstream.messages.length === 1, 20_000, 'the delivery');

@@ -70,7 +70,7 @@ describe('listQueue with a query (300 waiting, 1 failed)', () => {
 
   it('log lines carry the queue id, each to= and message-id=, and a search finds them', async () => {
     const lines = await relay.relay.getLog({ contains: 'build-4711@jts.localdomain' });
-    expect(lines.find((l) => l.includes('status=queued'))).toMatch(new RegExp(`id=${failedId} from=<> to=<gone@d\\.test> message-id=<build-4711@jts\\.localdomain> size=\\d+ nrcpt=1 client=\\[127\\.0\\.0\\.1\\] status=queued$`));
+    expect(lines.find((l) => l.includes('status=queued'))).toMatch(new RegExp(`id=${failedId} from=<> to=<gone@d\\.test> message-id=<build-4711@jts\\.localdomain> size=\\d+ nrcpt=1 client=\\[127\\.0\\.0\\.1\\] commit=\\d+\\.\\d{3} status=queued$`));
     const byId = await relay.relay.getLog({ contains: `id=${failedId}` });
     expect(byId.some((l) => /to=<gone@d\.test> .*status=bounced \(550 5\.1\.1/.test(l))).toBe(true);
   });

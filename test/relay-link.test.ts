@@ -9,6 +9,7 @@ import nodemailer from 'nodemailer';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RelayStatus } from '../src/api/contract.js';
 import { saveConfig } from '../src/config/store.js';
+import { readPublicStatus } from '../src/control/public-status.js';
 import { RelayLink, type EmbeddedRelay } from '../src/desktop/relay-link.js';
 import { RELAY_EXEC_ARGV } from '../src/host/v8-flags.js';
 import type { HostMessage } from '../src/host/utility-process.js';
@@ -126,6 +127,7 @@ describe('client of the service', () => {
     const { dir, port } = await configured();
     service = await runRelay(dir);
     await send(port);
+    await waitFor(async () => (await readPublicStatus(dir))?.queued === 1, 5000, 'the public status to count the message');
     const user = createUser('smtprelay-viewer');
     const script = `
       const { RelayLink } = await import(${JSON.stringify(path.resolve('dist/desktop/relay-link.js'))});

@@ -42,6 +42,7 @@ export function printStatus(s: RelayStatus, write: Write = out): void {
   if (s.sending) lines.push(`sending:     ${s.sending}`);
   if (s.corrupt) lines.push(`corrupt:     ${s.corrupt} (unreadable entries moved to spool/corrupt)`);
   if (s.lastDelivery) lines.push(`last:        ${new Date(s.lastDelivery.at).toISOString()} ${s.lastDelivery.status} to <${s.lastDelivery.to}>`);
+  if (s.configError) lines.push(`config:      config.json refused, the last good configuration stays in force: ${s.configError}`);
   if (s.lastError) lines.push(`last error:  ${s.lastError}`);
   if (s.advice) lines.push(`cause:       ${s.advice.cause}`, `fix:         ${s.advice.fix}`);
   write(lines.join('\n') + '\n');
