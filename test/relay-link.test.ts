@@ -111,6 +111,7 @@ describe('client of the service', () => {
     await waitFor(() => events.at(-1)?.state === 'stopped', 2000, 'grey within 2 s');
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(link.mode).toEqual({ kind: 'service-stopped', dataDir: dir });
+    expect(events.at(-1)?.health.title).toBe('Service stopped'); // the tray's tooltip and the window's header say so
     await expect(link.api.getConfig()).rejects.toThrow(/service is stopped: start it/);
 
     service = await runRelay(dir);

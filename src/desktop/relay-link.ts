@@ -151,7 +151,11 @@ export class RelayLink {
   /** The relay went away: show it stopped now, look for it again every pollMs. */
   private lost(mode: LinkMode): void {
     this.current = mode;
-    this.publish(stoppedStatus());
+    const status = stoppedStatus();
+    if (mode.kind === 'service-stopped') {
+      status.health = { ...status.health, title: 'Service stopped', cause: 'The SMTP Relay service is not running: no mail is accepted or delivered until it is started (as an administrator). The tray reconnects by itself when it is back.' };
+    }
+    this.publish(status);
     this.poll();
   }
 

@@ -62,6 +62,8 @@ function okText(s: RelayStatus): string {
 }
 
 function reason(s: RelayStatus): string {
+  // The health model says since when a smarthost has refused connections, and why.
+  if (s.health?.state === 'smarthost-unreachable') return `: ${oneLine(s.health.cause)}`;
   return s.lastError ? `: ${oneLine(s.lastError)}` : '';
 }
 
