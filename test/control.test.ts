@@ -136,6 +136,8 @@ describe.skipIf(noOtherUsers)('a second local user', () => {
     await fs.mkdir(path.join(dir, 'logs'), { mode: 0o755 });
     relay = await startRelayIn(dir);
     await queueOne(relay.port, 'ceo@example.test');
+    // The public status follows within 250 ms of a change.
+    await waitFor(async () => (await readPublicStatus(dir))?.queued === 1, 5000, 'the public status to count the message');
   });
 
   afterAll(async () => {
