@@ -86,7 +86,7 @@ export function SmarthostPage() {
   };
 
   return (
-    <Page title="Smarthost" description="The mail server this relay hands every message to: your Microsoft 365 or Google account, a mail service, or your company's relay.">
+    <Page title="Smarthost" onBlur={section.onBlur} description="The mail server this relay hands every message to: your Microsoft 365 or Google account, a mail service, or your company's relay.">
       {section.loadError && <AdviceBar title="The settings could not be read" message={section.loadError} />}
       {form && (
         <>
