@@ -39,7 +39,7 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 // ("auth.username"; a bare "port" or "host" is an ordinary word in a sentence).
 const inSection = (k: string) => k.slice(k.indexOf('.') + 1);
 const KEY_PATTERN = new RegExp(
-  `(?<![\\w.])(?:${KEYS.flatMap((k) => (inSection(k).includes('.') ? [k, inSection(k)] : [k])).map(escape).join('|')})(?![\\w.])`,
+  `(?<![\\w.])(?:${KEYS.flatMap((k) => (inSection(k).includes('.') ? [k, inSection(k)] : [k])).map(escape).join('|')})(?!\\w|\\.\\w)`,
   'g',
 );
 

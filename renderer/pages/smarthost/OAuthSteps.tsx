@@ -1,11 +1,12 @@
 // The set-up steps at Microsoft or Google, worded from the form as typed (not as saved), so the admin
 // sees them while filling in the IDs, before Save, with the tenant and client ID in the commands, and
-// can copy each command or value rather than retype it.
+// can copy each command or value rather than retype it. Config keys in them read as the fields' labels.
 import { Button, Field, makeStyles, Text, tokens } from '@fluentui/react-components';
 import { CopyRegular } from '@fluentui/react-icons';
 import { useState } from 'react';
 import type { Config } from '../../../src/config/schema.js';
 import { oauthChecklist } from '../../../src/oauth/checklist.js';
+import { inWindowWords } from '../../field-labels.js';
 import { errorText } from '../../format.js';
 import { copyText } from '../log/copy-text.js';
 import { toInput, type SmarthostForm } from './smarthost-form.js';
@@ -42,7 +43,7 @@ export function OAuthSteps({ form, saved, method }: { form: SmarthostForm; saved
       <ol className={styles.steps}>
         {steps.map((step, i) => (
           <li key={step} className={styles.step}>
-            <Text size={200}>{step}</Text>
+            <Text size={200}>{inWindowWords(step)}</Text>
             <Button size="small" appearance="subtle" icon={<CopyRegular />} aria-label={`Copy step ${i + 1}: ${stepCommand(step)}`} onClick={() => copy(i, stepCommand(step))}>
               {stepCommand(step) === step ? 'Copy' : 'Copy command'}
             </Button>
