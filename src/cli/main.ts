@@ -95,9 +95,9 @@ async function readStatus(dataDir: string): Promise<RelayStatus> {
   if (remote) {
     try { return await remote.getStatus(); } finally { remote.close(); }
   }
-  const published = await readPublicStatus(dataDir).catch(() => null);
-  if (published && !isOwnDataDir(dataDir)) return published;
-  return withRelay(dataDir, (api) => api.getStatus());
+  // Our own spool we open (exact counts); another account's we only read about.
+  if (isOwnDataDir(dataDir)) return withRelay(dataDir, (api) => api.getStatus());
+  return (await readPublicStatus(dataDir).catch(() => null)) ?? withRelay(dataDir, (api) => api.getStatus());
 }
 
 function isOwnDataDir(dataDir: string): boolean {
