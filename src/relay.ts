@@ -249,6 +249,8 @@ export class RelayService implements RelayApi {
   }
 
   async retry(id: string): Promise<void> {
+    // Caught mid-attempt, the message is being tried right now: what was asked for.
+    if (this.qm?.isActive(id)) return;
     await this.withMessage(id, async (entry, state) => {
       const now = Date.now();
       for (const r of state.rcpts) {
