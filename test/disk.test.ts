@@ -152,6 +152,27 @@ describe('injected faults: write and fsync errors (EIO), a slow disk', () => {
     });
   }
 
+  it('a client that leaves after its whole message while the content is still being written: if kept, it keeps its envelope', async () => {
+    const faults = noFaults();
+    const r = await faultyReceiver(faults);
+    faults.writeDelayMs = 300;
+    const c = await session(r.port);
+    await c.command('MAIL FROM:<app@app.test>');
+    await c.command('RCPT TO:<dev@target.test>');
+    expect(await c.command('DATA')).toMatch(/^354/);
+    // Lines that might still be headers are held to the end of the data: past the spool's write buffer,
+    // they make its first write start after the whole message is in, and the session ends during it.
+    await c.write(`${'Filler: z\r\n'.repeat(6000)}.\r\n`);
+    await new Promise((res) => setTimeout(res, 100));
+    c.socket.resetAndDestroy();
+    await waitFor(async () => (await fs.readdir(path.join(r.root, 'spool', 'tmp'))).length === 0 && r.spool.stats().queued === 1, 5000, 'the message committed').catch(async (e: Error) => { throw new Error(e.message + await fs.readFile(path.join(r.root, 'logs', 'relay.log'), 'utf8')); });
+    const listed: string[] = [];
+    for await (const e of r.spool.entries()) listed.push(e.id);
+    expect(listed).toHaveLength(1);
+    const state = await r.spool.load((await r.spool.find(listed[0] as string))!);
+    expect(state).toMatchObject({ from: 'app@app.test', rcpts: [{ a: 'dev@target.test', st: 'q' }] });
+  });
+
   it('a client that leaves while the spool file is still being opened: nothing queued, the relay keeps running', async () => {
     const faults = noFaults();
     const r = await faultyReceiver(faults);

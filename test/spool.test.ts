@@ -169,6 +169,13 @@ describe('spool', () => {
     expect(next).toBeGreaterThan(Date.now());
   });
 
+  it('a message with no recipient is refused at commit and leaves nothing behind (no state named for a time that never comes)', async () => {
+    const s = await open();
+    await expect(enqueue(s, undefined, [])).rejects.toThrow(/has no recipient to deliver to/);
+    expect(await tree(root)).toEqual(['format.json', 'lock']);
+    expect(s.stats().queued).toBe(0);
+  });
+
   it('an ingest that is aborted leaves nothing behind', async () => {
     const s = await open();
     const ingest = await s.beginIngest();

@@ -186,16 +186,18 @@ export class Receiver {
 
   private async onData(stream: SMTPServerDataStream, session: SMTPServerSession, cb: (err?: Error | null, msg?: string) => void): Promise<void> {
     this.inflight.set(session.id, stream);
+    // The envelope as it stands at DATA: a client that leaves while the message is still being written
+    // ends the session (onClose forgets its recipients) after it may already have sent the whole message.
+    const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
+    const to = [...this.recipientsOf(session)];
     let ingest: Ingest | null = null;
     try {
       ingest = await this.opts.spool.beginIngest();
-      const result = await this.receive(stream, session, ingest);
+      const result = await this.receive(stream, session, ingest, { from, to });
       if ('refused' in result) {
         await ingest.abort();
         return cb(result.refused);
       }
-      const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-      const to = this.recipientsOf(session);
       const dataEnd = Date.now();
       const id = await ingest.commit({
         from, to, client: { ip: session.remoteAddress, helo: session.hostNameAppearsAs || '' }, subject: result.subject, messageId: result.messageId,
@@ -232,14 +234,14 @@ export class Receiver {
    * always read to its end (smtp-server answers only then), but nothing more is stored once a limit is hit,
    * so memory stays flat however much a client sends.
    */
-  private async receive(stream: SMTPServerDataStream, session: SMTPServerSession, ingest: Ingest): Promise<{ refused: Error } | { subject: string; eightBit: boolean; messageId: string }> {
-    const rcpts = this.recipientsOf(session);
+  private async receive(
+    stream: SMTPServerDataStream, session: SMTPServerSession, ingest: Ingest, { from, to: rcpts }: { from: string; to: string[] },
+  ): Promise<{ refused: Error } | { subject: string; eightBit: boolean; messageId: string }> {
     const arrived = new Date();
     await ingest.write(Buffer.from(receivedHeader({
       helo: session.hostNameAppearsAs || '', ip: session.remoteAddress, hostname: this.hostname,
       protocol: session.transmissionType || 'ESMTP', id: ingest.id, rcpt: rcpts.length === 1 ? rcpts[0] : undefined, date: arrived,
     })));
-    const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
     const headers = new HeaderSection({ date: arrived, messageId: `${ingest.id}@${this.hostname}`, from });
     const lineEnds = new LineEndings();
     const rejectBare = this.opts.listen.bareLineEndings === 'reject';

@@ -204,6 +204,11 @@ export class Spool {
    * serve them all), and concurrent messages share the directory fsyncs (syncDirGrouped).
    */
   async commitNew(state: MessageState, contentSynced: Promise<void> = Promise.resolve()): Promise<void> {
+    // A state with nothing to deliver would be named for a due time that never comes: no scan would see it.
+    if (!state.rcpts.some((r) => r.st === 'q' || r.st === 'd')) {
+      await Promise.allSettled([contentSynced]); // its file is deleted next: let the sync finish with it first
+      throw new Error(`message ${state.id} has no recipient to deliver to`);
+    }
     const [content, written, dir] = await Promise.allSettled([contentSynced, this.writeTmp(state), this.syncDir(this.paths.msg)]);
     const failed = [content, written, dir].find((r) => r.status === 'rejected');
     if (failed) {

@@ -21,10 +21,12 @@ export interface Faults {
   rename: boolean;
   /** Opening a file takes this long (a slow disk, antivirus). */
   openDelayMs: number;
+  /** Each write of message content takes this long (a slow disk). */
+  writeDelayMs: number;
 }
 
 export function noFaults(): Faults {
-  return { writeAfterBytes: null, syncContent: false, syncState: false, syncDir: false, syncCommitted: false, rename: false, openDelayMs: 0 };
+  return { writeAfterBytes: null, syncContent: false, syncState: false, syncDir: false, syncCommitted: false, rename: false, openDelayMs: 0, writeDelayMs: 0 };
 }
 
 /** What a file is to the spool: message content, a state being written, a directory, or a state in place. */
@@ -60,6 +62,7 @@ export function faultyDisk(faults: Faults, trace?: Operation[]): Pick<SpoolDisk,
       const write = async (buffer: Uint8Array, offset?: number) => {
         record('write', kind, file);
         if (kind === 'content' && faults.writeAfterBytes !== null && written >= faults.writeAfterBytes) throw eio('write');
+        if (kind === 'content' && faults.writeDelayMs) await new Promise((r) => setTimeout(r, faults.writeDelayMs));
         const result = await fh.write(buffer, offset);
         written += result.bytesWritten;
         return result;
