@@ -10,7 +10,8 @@ import { RelayError } from '../src/api/contract.js';
 import { controlAddress } from '../src/control/address.js';
 import { connectControl } from '../src/control/client.js';
 import { readControlKey } from '../src/control/key.js';
-import { readPublicStatus } from '../src/control/public-status.js';
+import { publishStatus, readPublicStatus, statusFile } from '../src/control/public-status.js';
+import { stoppedStatus } from '../src/health/model.js';
 import { saveConfig } from '../src/config/store.js';
 import { cli, runRelay, type RunningRelay } from './support/cli.js';
 import { createUser, otherUsersUnavailable, unmountCheckouts, type OtherUser } from './support/other-user.js';
@@ -230,6 +231,24 @@ describe.skipIf(noOtherUsers)('the relay as a service account, an administrator 
     const offline = await cli(['queue', 'retry', '--all', '--data-dir', dir]);
     expect(offline.code).toBe(1);
     expect(offline.stderr).toMatch(/belongs to another account .*start the relay/);
+  });
+});
+
+describe('the public status file', () => {
+  it('names no mailbox: a reply quoted in the last error keeps only the domain', async () => {
+    const dir = await tempDataDir();
+    await fs.mkdir(path.join(dir, 'control'), { recursive: true });
+    const reply = '550 5.1.1 <ceo@example.test>: Recipient address rejected: User unknown';
+    const status = {
+      ...stoppedStatus(), state: 'running' as const, queued: 3, lastError: `"Ceo.Name"@example.test: ${reply}`,
+      lastDelivery: { id: '0mwyz21co8ntdohg', to: 'ceo@example.test', status: 'bounced' as const, at: 1, reply },
+    };
+    const done = await publishStatus({ getStatus: () => Promise.resolve(status), onStatus: () => () => {} }, dir);
+    const text = await fs.readFile(statusFile(dir), 'utf8');
+    await done();
+    expect(text).not.toMatch(/ceo|Ceo/);
+    expect(JSON.parse(text).status).toMatchObject({ queued: 3, lastDelivery: null, lastError: '…@example.test: 550 5.1.1 <…@example.test>: Recipient address rejected: User unknown' });
+    await fs.rm(dir, { recursive: true, force: true });
   });
 });
 

@@ -24,10 +24,19 @@ export function statusFile(dataDir: string): string {
   return path.join(controlDir(dataDir), STATUS_FILE);
 }
 
-/** The public part: no message or recipient (lastDelivery names one). */
-function publicPart(s: RelayStatus): RelayStatus {
-  return { ...s, lastDelivery: null };
+/**
+ * The public part: no message and no mailbox. lastDelivery names a recipient; a server's reply quoted in
+ * lastError, advice or the health cause may name one too, so every address keeps only its domain
+ * (what a monitoring check needs to say which destination refuses).
+ */
+export function publicPart(s: RelayStatus): RelayStatus {
+  const hidden = JSON.stringify({ ...s, lastDelivery: null }, (_key, value: unknown) =>
+    typeof value === 'string' ? value.replace(MAILBOX, '…@$1') : value);
+  return JSON.parse(hidden) as RelayStatus;
 }
+
+/** A local part and its domain, as servers quote them in replies (bare, in <>, in quotes). */
+const MAILBOX = /(?:"[^"]*"|[^\s<>"'()[\],;:]+)@([a-z0-9.-]+|\[[^\]]*\])/gi;
 
 async function write(dataDir: string, body: StatusFile): Promise<void> {
   const file = statusFile(dataDir);
