@@ -21,6 +21,30 @@ export interface ControlServer {
 /** Why a connection was closed, for the relay's log (a failed handshake may be an attack). */
 export type ControlLog = (level: 'info' | 'warning', text: string) => void;
 
+/** Connections that have not proved they hold the key yet; more are closed unanswered. */
+const MAX_HANDSHAKING = 16;
+/** Refusals logged per minute; the rest are counted in one line when the minute is over. */
+const REFUSALS_LOGGED_PER_MINUTE = 5;
+
+function refusalLog(log: ControlLog): (why: string) => void {
+  let windowStart = 0;
+  let logged = 0;
+  let unlogged = 0;
+  return (why) => {
+    const now = Date.now();
+    if (now - windowStart >= 60_000) {
+      if (unlogged) log('warning', `control connection refused ${unlogged} more times in the last minute (not logged one by one)`);
+      windowStart = now;
+      logged = 0;
+      unlogged = 0;
+    }
+    if (logged < REFUSALS_LOGGED_PER_MINUTE) {
+      logged++;
+      log('warning', `control connection refused: ${why}`);
+    } else unlogged++;
+  };
+}
+
 /**
  * Serves the channel and publishes the public status. The caller holds the spool lock, so a socket file
  * left by a crash is ours to replace.
@@ -34,10 +58,26 @@ export async function serveControl(api: ServedApi, dataDir: string, log: Control
   if (process.platform !== 'win32' && !address.startsWith('\0')) fs.rmSync(address, { force: true });
 
   const sockets = new Set<net.Socket>();
+  const logRefusal = refusalLog(log);
+  let handshaking = 0;
   const server = net.createServer((socket) => {
+    // Anyone who can reach the address (an abstract socket on Linux: every local user) may connect as often as
+    // they like: a bounded number wait for their handshake, and the log says how many were refused.
+    if (handshaking >= MAX_HANDSHAKING) {
+      logRefusal('too many connections waiting for their handshake');
+      socket.destroy();
+      return;
+    }
+    handshaking++;
+    let counted = true;
+    const handshakeOver = () => {
+      if (counted) handshaking--;
+      counted = false;
+    };
     sockets.add(socket);
     const unsubscribe: (() => void)[] = [];
     socket.on('close', () => {
+      handshakeOver();
       sockets.delete(socket);
       unsubscribe.forEach((u) => u());
     });
@@ -46,7 +86,7 @@ export async function serveControl(api: ServedApi, dataDir: string, log: Control
     let clientNonce: string | null = null;
     let trusted = false;
     const refuse = (why: string) => {
-      log('warning', `control connection refused: ${why}`);
+      logRefusal(why);
       sendLine(socket, { refused: why });
       socket.end();
     };
@@ -64,6 +104,7 @@ export async function serveControl(api: ServedApi, dataDir: string, log: Control
         }
         if (!proofMatches(proofOf(key, 'client', serverNonce, clientNonce), msg.proof)) return refuse('the client does not hold the control key');
         trusted = true;
+        handshakeOver();
         clearTimeout(timer);
         return sendLine(socket, { welcome: 1 });
       }
