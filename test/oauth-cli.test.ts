@@ -73,7 +73,7 @@ describe('smtp-relay oauth', () => {
     expect((await run(['oauth', 'delete', 'certificate'])).stdout).toBe('certificate removed\n');
     expect(await keyring.lookup(KEYCHAIN_SERVICE, `${account}#2`)).toBeNull();
     expect((await run(['oauth', 'delete', 'password'])).code).toBe(2);
-  });
+  }, 60_000); // eleven CLI runs and an RSA key: 7 s on a quiet machine, over 30 s on a busy one
 
   it('login (Google installed app): prints the sign-in address, takes the browser\'s answer on 127.0.0.1 and stores the refresh token', async () => {
     const client = { clientId: '123456789012-abcdef.apps.googleusercontent.com', clientSecret: 'GOCSPX-cli-desktop-secret' };
