@@ -41,7 +41,8 @@ afterAll(async () => {
   await fs.rm(dataDir, { recursive: true, force: true });
 });
 
-describe('smtp-relay oauth', () => {
+// Each test runs the CLI several times (a Node start each): 5-10 s on a quiet machine, over 30 s on a busy one.
+describe('smtp-relay oauth', { timeout: 60_000 }, () => {
   it('import-certificate checks the file and keeps it in the keychain (split, as Windows needs); status describes it; delete removes it', async () => {
     await configure([['smarthost.host', 'smtp.office365.com'], ['smarthost.auth.username', MAILBOX], ['smarthost.auth.tenantId', 'contoso.onmicrosoft.com'],
       ['smarthost.auth.clientId', '4a1b2c3d-0000-1111-2222-333344445555'], ['smarthost.auth.credential', 'certificate'], ['smarthost.auth.method', 'oauth2-microsoft']]);
@@ -73,7 +74,7 @@ describe('smtp-relay oauth', () => {
     expect((await run(['oauth', 'delete', 'certificate'])).stdout).toBe('certificate removed\n');
     expect(await keyring.lookup(KEYCHAIN_SERVICE, `${account}#2`)).toBeNull();
     expect((await run(['oauth', 'delete', 'password'])).code).toBe(2);
-  }, 60_000); // eleven CLI runs and an RSA key: 7 s on a quiet machine, over 30 s on a busy one
+  });
 
   it('login (Google installed app): prints the sign-in address, takes the browser\'s answer on 127.0.0.1 and stores the refresh token', async () => {
     const client = { clientId: '123456789012-abcdef.apps.googleusercontent.com', clientSecret: 'GOCSPX-cli-desktop-secret' };
