@@ -3,7 +3,7 @@
 // failure, a config reload) keeps the token in hand instead of asking for another.
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import { readCaFile } from '../deliver/smarthost.js';
+import { readCaFile } from '../config/ca-file.js';
 import type { CredentialStore } from '../secrets/credential-store.js';
 import { getLongSecret } from '../secrets/long-secret.js';
 import { resolveSmarthostPassword } from '../secrets/smarthost-password.js';
