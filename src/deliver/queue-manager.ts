@@ -6,27 +6,10 @@ import type { MailLog } from '../log/mail-log.js';
 import type { Entry, QueueEntry, Spool } from '../spool/spool.js';
 import type { MessageState, RecipientState } from '../spool/state.js';
 import { waitingText, type Waiting } from './conversation.js';
+import type { Blocked, DeliveryTransport } from './transport.js';
 import type { AttemptOutcome } from './outcome.js';
-import type { Envelope } from './smarthost.js';
 import { retryDelay } from './retry.js';
 import type { SenderRewriter } from '../rewrite/senders.js';
-
-export interface DeliveryTransport {
-  /** One attempt; `rewriteHeaders` rewrites the header section on the way out (sender rewriting). */
-  send(envelope: Envelope, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome>;
-  /** Connects and authenticates without sending; rejects with the server's reply. */
-  verify(): Promise<void>;
-  /** Lets deliveries in flight finish, unless `force`: then they end now (as deferred). */
-  close(force?: boolean): void | Promise<void>;
-  /** Deliveries in progress: where each waits for the server, and since when. */
-  waiting?(): Waiting[];
-}
-
-/** Why delivery is not running, when it is not: shown as the relay's state and last error. */
-export interface Blocked {
-  state: 'paused' | 'auth-failed' | 'unconfigured';
-  reason: string;
-}
 
 export interface QueueManagerOptions {
   spool: Spool;
@@ -308,7 +291,7 @@ export class QueueManager {
       const started = Date.now();
       const rw = this.settings.rewriter;
       const envelope = { from: rw ? rw.envelope(state.from) : state.from, to: due.map((r) => r.a), eightBit: state.eightBit === true, smtputf8: state.smtputf8 === true };
-      const outcome = await transport.send(envelope, this.opts.spool.contentPath(state.id), state.size, rw?.headers);
+      const outcome = await transport.send({ envelope, contentPath: this.opts.spool.contentPath(state.id), size: state.size, rewriteHeaders: rw?.headers });
       if (outcome.authFailure) {
         // A configuration problem, not the message's: it keeps its place and its retries.
         const why = outcome.recipients.find((r) => r.verdict !== 'sent')?.response ?? '';

@@ -12,27 +12,16 @@ import type { Config } from '../config/schema.js';
 import { authExchange, preferredMechanism, type SendCommand } from './auth-exchange.js';
 import { outcomeOfError, outcomeOfSuccess, type Attempt } from './classify.js';
 import { Conversations, type Phase, type Waiting } from './conversation.js';
-import { openMessage } from './message-stream.js';
+import { mailFor } from './message-stream.js';
 import type { AttemptOutcome } from './outcome.js';
+import type { OutgoingMessage } from './transport.js';
 import { authFailureHint } from '../oauth/advice.js';
 import type { AccessTokenSource } from '../oauth/token.js';
 import { asDeliveryError, tokenForDelivery, xoauth2Auth } from '../oauth/xoauth2.js';
 
 const POOL_GAVE_UP = 'Reached maximum number of retries after connection was closed';
 
-export interface Envelope {
-  /** '' for the null sender: MAIL FROM:<> (bounces). */
-  from: string;
-  to: string[];
-  /** 8-bit content: sent with BODY=8BITMIME, and only to a server that offers it (extensions.ts). */
-  eightBit?: boolean;
-  /** The client asked for SMTPUTF8: sent only to a server that offers it. */
-  smtputf8?: boolean;
-}
-
 type Pool = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
-/** nodemailer copies use8BitMime from the envelope to MAIL FROM's BODY=8BITMIME; its types omit it. */
-export type SendEnvelope = { from: string; to: string[]; size?: number };
 export type Timeouts = Partial<Pick<SMTPPoolOptions, 'connectionTimeout' | 'greetingTimeout' | 'socketTimeout'>> & {
   /** Per-phase limits instead of RFC 5321's (conversation.ts); tests shorten them. */
   phases?: Partial<Record<Phase, number>>;
@@ -115,12 +104,11 @@ export class SmarthostTransport {
   }
 
   /**
-   * One attempt to hand the message in `rawPath` (RFC 5322 bytes, sent unchanged) to the smarthost.
-   * SMTP and network failures come back as the outcome; only local problems (an unreadable spool
-   * file) reject. `rewriteHeaders` (sender rewriting) is applied to the header section on the way out.
+   * One attempt to hand the message to the smarthost. SMTP and network failures come back as the
+   * outcome; only local problems (an unreadable spool file) reject.
    */
-  async send(envelope: Envelope, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome> {
-    const attempt: Attempt = { recipients: envelope.to, relay: this.relay, bodySent: false };
+  async send(message: OutgoingMessage): Promise<AttemptOutcome> {
+    const attempt: Attempt = { recipients: message.envelope.to, relay: this.relay, bodySent: false };
     if (this.missingPassword) return outcomeOfError(attempt, this.missingPassword);
     const tokenFailure = await this.renewToken();
     if (tokenFailure) return this.withAuthHint(outcomeOfError(attempt, tokenFailure));
@@ -131,7 +119,7 @@ export class SmarthostTransport {
       return outcomeOfError(attempt, err as NodemailerError);
     }
     attempt.relay = this.relay;
-    const first = await this.sendThrough(pool, attempt, envelope, rawPath, size, rewriteHeaders);
+    const first = await this.sendThrough(pool, attempt, message);
     if (!('noTls' in first)) return first;
     // opportunistic with a sign-in method and no TLS: the message may still go without logging in.
     try {
@@ -139,23 +127,16 @@ export class SmarthostTransport {
     } catch (err) {
       return outcomeOfError(attempt, err as NodemailerError);
     }
-    const second = await this.sendThrough(pool, { ...attempt, bodySent: false }, envelope, rawPath, size, rewriteHeaders);
+    const second = await this.sendThrough(pool, { ...attempt, bodySent: false }, message);
     return 'noTls' in second ? outcomeOfError(attempt, second.noTls) : this.loginWithheld(second, first.noTls);
   }
 
-  private async sendThrough(pool: Pool, attempt: Attempt, envelope: Envelope, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome | { noTls: NodemailerError }> {
-    // Our own stream rather than raw:{path}: its 'end' is how we tell a reply lost after the final
-    // dot (maybe delivered) from one lost earlier, which nodemailer reports identically.
+  private async sendThrough(pool: Pool, attempt: Attempt, message: OutgoingMessage): Promise<AttemptOutcome | { noTls: NodemailerError }> {
     const { host, port } = this.config.smarthost;
-    const conversation = this.conversations.start(`${net.isIPv6(host) ? `[${host}]` : host}:${port}`, envelope);
-    const message = await openMessage(rawPath, rewriteHeaders, () => conversation.taken());
-    const body = message.stream;
-    body.once('end', () => { attempt.bodySent = true; });
+    const conversation = this.conversations.start(`${net.isIPv6(host) ? `[${host}]` : host}:${port}`, message.envelope);
+    const { body, mail } = await mailFor(message, attempt, conversation, conversation.signal);
     try {
-      const info = await pool.sendMail({
-        envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size, use8BitMime: envelope.eightBit === true },
-        raw: body, messageId: conversation.token, signal: conversation.signal,
-      });
+      const info = await pool.sendMail(mail);
       return this.hidePassword(outcomeOfSuccess(attempt, info));
     } catch (err) {
       let e = err as NodemailerError;

@@ -7,8 +7,8 @@ import type { AccessTokenSource } from '../oauth/token.js';
 import type { CredentialStore } from '../secrets/credential-store.js';
 import { resolveSmarthostPassword, smarthostAccount, type bindPasswordEnv } from '../secrets/smarthost-password.js';
 import { MxTransport } from './mx.js';
-import type { Blocked, DeliveryTransport } from './queue-manager.js';
 import { SmarthostTransport } from './smarthost.js';
+import type { Blocked, DeliveryTransport } from './transport.js';
 
 export interface TransportFactoryOptions {
   credentials: CredentialStore;
