@@ -104,7 +104,7 @@ export interface MessageDetail extends QueueItem {
   headers: string;
 }
 
-/** Plain-language explanation of an error, from the catalogue in src/diagnose/advice.ts. */
+/** Plain-language explanation of an error, from the catalogue in src/advice/catalogue.ts. */
 export interface Advice {
   id: string;
   cause: string;

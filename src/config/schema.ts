@@ -3,7 +3,7 @@
 import net from 'node:net';
 import { z } from 'zod';
 import { CONTROL_CHARACTER } from '../mail/header-field.js';
-import { isLoopback, isOpenToInternet } from '../receive/networks.js';
+import { isLoopback, isOpenToInternet, parseCidr } from '../net/networks.js';
 import { parseDuration, parseSchedule } from './duration.js';
 
 export const CONFIG_VERSION = 1;
@@ -44,17 +44,6 @@ function atLeast(d: typeof duration, ms: number, text: string) {
 export const cidr = text().refine((s) => parseCidr(s) !== null, {
   error: (iss) => `"${String(iss.input)}" is not an address range; write it like 127.0.0.0/8, 192.168.1.10 or ::1/128`,
 });
-
-export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | null {
-  const [address = '', prefixText, extra] = text.trim().split('/');
-  if (extra !== undefined) return null;
-  const v = net.isIP(address);
-  if (v === 0) return null;
-  const max = v === 4 ? 32 : 128;
-  const prefix = prefixText === undefined ? max : /^\d+$/.test(prefixText) ? Number(prefixText) : NaN;
-  if (!(prefix >= 0 && prefix <= max)) return null;
-  return { address, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
-}
 
 const hostname = text().trim().max(253).regex(/^[A-Za-z0-9.:_-]*$/, {
   error: 'may contain only letters, digits, dots, hyphens and colons (an IP address or a DNS name)',

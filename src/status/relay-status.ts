@@ -1,13 +1,12 @@
 // RelayStatus: what the tray, the window, `smtp-relay status` and monitoring see, gathered from the
 // spool's counts, the queue manager's state and the configuration in force.
+import { adviceFor } from '../advice/catalogue.js';
 import type { RelayState, RelayStatus } from '../api/contract.js';
 import type { Config } from '../config/schema.js';
 import { configRevision } from '../config/store.js';
 import type { QueueManager } from '../deliver/queue-manager.js';
-import { adviceFor } from '../diagnose/advice.js';
 import { healthOf } from '../health/model.js';
 import { printable } from '../log/mail-log.js';
-import { oauthAdviceFor } from '../oauth/advice.js';
 import type { FreeSpace } from '../receive/free-space.js';
 import { FREE_SPACE_FACTOR } from '../receive/server.js';
 import type { Spool } from '../spool/spool.js';
@@ -46,8 +45,7 @@ export async function relayStatus(src: StatusSources): Promise<RelayStatus> {
     sending,
     oldestQueuedSeconds,
     lastError,
-    // A token failure reads like a refused password to the general catalogue: OAuth2 advice first.
-    advice: oauthAdviceFor(lastError, config.smarthost.auth.method) ?? adviceFor(lastError, config.smarthost),
+    advice: adviceFor(lastError, { method: config.smarthost.auth.method, smarthost: config.smarthost }),
     lastDelivery: q?.lastDelivery ?? null,
     listening: src.listening,
     configError: src.configError,
