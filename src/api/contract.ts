@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { Config, ConfigInput } from '../config/schema.js';
 import type { Health } from '../health/model.js';
+import { MAILBOX } from '../mail/address.js';
 
 export type { Health, HealthAction, HealthState } from '../health/model.js';
 
@@ -244,7 +245,7 @@ export interface RelayApi {
 
 const id = z.string().regex(/^[0-9a-z]{16}$/, { error: 'is not a queue id' });
 const oauthSecretKind = z.enum(['certificate', 'service-account', 'refresh-token']);
-const email = z.string().max(320).regex(/^[^\s<>@]+@[^\s<>@]+$/, { error: 'is not an e-mail address' });
+const email = z.string().max(320).regex(MAILBOX, { error: 'is not an e-mail address' });
 
 /** Argument schemas of every callable method (onStatus and onTestStep are events, not calls). */
 export const methodArgs = {

@@ -2,6 +2,7 @@
 // Field names are a public contract (docs/architecture.md): add fields, never rename them.
 import net from 'node:net';
 import { z } from 'zod';
+import { MAILBOX, MAILBOX_OR_DOMAIN } from '../mail/address.js';
 import { CONTROL_CHARACTER } from '../mail/header-field.js';
 import { isLoopback, isOpenToInternet, parseCidr } from '../net/networks.js';
 import { parseDuration, parseSchedule } from './duration.js';
@@ -124,13 +125,12 @@ export const smarthostSchema = z.strictObject({
 /** \\server\share, //server/share, \\?\UNC\server (any mix of slashes); \\?\C:\ and \\.\C:\ are local. */
 const NETWORK_PATH = /^[\\/]{2}(?![?.][\\/][A-Za-z]:)/;
 
-const MAILBOX = /^[^\s<>@]+@[^\s<>@]+$/;
 const mailbox = text().trim().regex(MAILBOX, { error: 'must be an e-mail address such as jts@contoso.com' });
 
 export const rewriteSchema = z.strictObject({
   /** Like Postfix's smtp_generic_maps: "match" is an address or "@domain"; the first match wins. */
   senders: z.array(z.strictObject({
-    match: text().trim().regex(/^([^\s<>@]+)?@[^\s<>@]+$/, { error: 'must be an address (app@host.local) or a domain (@host.local)' }),
+    match: text().trim().regex(MAILBOX_OR_DOMAIN, { error: 'must be an address (app@host.local) or a domain (@host.local)' }),
     replace: mailbox,
   })).default([]),
   /** Send everything as this one mailbox (Microsoft 365 SendAs); the original From is kept in Reply-To. */
