@@ -12,6 +12,7 @@ import type {
 } from './api/contract.js';
 import { RelayError } from './api/contract.js';
 import { QueueAdmin } from './admin/queue-admin.js';
+import { SecretAdmin } from './admin/secret-admin.js';
 import { parseDuration, parseSchedule } from './config/duration.js';
 import { ConfigError, parseConfig, type Config, type ConfigInput } from './config/schema.js';
 import { makeDataDirPrivate } from './config/data-dir.js';
@@ -22,20 +23,16 @@ import { QueueManager, type QueueSettings } from './deliver/queue-manager.js';
 import type { DeliveryTransport } from './deliver/transport.js';
 import { TransportFactory } from './deliver/transport-factory.js';
 import { describeRoute } from './diagnose/route.js';
-import { testConnection as runConnectionTest, type TestCredentials } from './diagnose/test-connection.js';
+import { testConnection as runConnectionTest } from './diagnose/test-connection.js';
 import { stoppedStatus } from './health/model.js';
 import { queueTestMessage } from './inject/test-message.js';
 import { MailLog, type LogLevel } from './log/mail-log.js';
-import { openSystemBrowser } from './oauth/open-browser.js';
-import { deleteOAuthSecret, oauthStatus, signInWithBrowser, storeOAuthSecret } from './oauth/setup.js';
-import { passwordAccount } from './oauth/stored-secrets.js';
 import { tokenTestFailure } from './oauth/test-connection.js';
-import type { AccessToken } from './oauth/token.js';
 import { FreeSpace } from './receive/free-space.js';
 import { Receiver } from './receive/server.js';
 import { senderRewriter } from './rewrite/senders.js';
 import type { CredentialStore } from './secrets/credential-store.js';
-import { bindPasswordEnv, resolveSmarthostPassword } from './secrets/smarthost-password.js';
+import { bindPasswordEnv } from './secrets/smarthost-password.js';
 import { Spool } from './spool/spool.js';
 import { relayStatus } from './status/relay-status.js';
 import { StatusEvents } from './status/status-events.js';
@@ -66,6 +63,7 @@ interface Opened {
   /** The environment secrets are read from for a config: SMTP_RELAY_SMARTHOST_PASSWORD only for the host configured at open(). */
   secretEnv: ReturnType<typeof bindPasswordEnv>;
   transports: TransportFactory;
+  secrets: SecretAdmin;
 }
 
 /** The spool and the parts that work on it, from open() to stop(). */
@@ -105,6 +103,10 @@ export class RelayService implements RelayApi {
     return this.requireOpened().log;
   }
 
+  private get secrets(): SecretAdmin {
+    return this.requireOpened().secrets;
+  }
+
   private get hostname(): string {
     return this.opts.hostname || os.hostname();
   }
@@ -116,7 +118,10 @@ export class RelayService implements RelayApi {
     const secretEnv = bindPasswordEnv(this.opts.env ?? process.env, config.smarthost.host);
     const log = new MailLog({ dir: path.join(this.opts.dataDir, 'logs'), console: this.opts.logToConsole });
     const { credentials, hostname, mx, makeTransport } = this.opts;
-    this.opened = { config, log, secretEnv, transports: new TransportFactory({ credentials, secretEnv, log, hostname, mx, makeTransport }) };
+    const secrets = new SecretAdmin({
+      credentials, log, secretEnv, config: () => this.config, changed: () => this.qm?.renewTransport(), openBrowser: this.opts.openBrowser,
+    });
+    this.opened = { config, log, secretEnv, secrets, transports: new TransportFactory({ credentials, secretEnv, log, hostname, mx, makeTransport }) };
     for (const change of tightened) log.warn(`data directory made private to its owner: ${change}`);
     const spool = await Spool.open(path.join(this.opts.dataDir, 'spool'));
     const changed = () => this.status.changed();
@@ -273,80 +278,37 @@ export class RelayService implements RelayApi {
   }
 
   async setPassword(password: string): Promise<void> {
-    const account = this.passwordAccount();
-    await this.opts.credentials.set(account, password);
-    this.log.redact(password);
-    this.log.info(`password for ${account} stored in the OS keychain`);
-    this.qm?.renewTransport();
+    return this.secrets.setPassword(password);
   }
 
   async deletePassword(): Promise<boolean> {
-    const account = this.passwordAccount();
-    const deleted = await this.opts.credentials.delete(account);
-    if (deleted) this.log.info(`password for ${account} removed from the OS keychain`);
-    this.qm?.renewTransport();
-    return deleted;
-  }
-
-  async getOAuthStatus(): Promise<OAuthStatus> {
-    try {
-      return await oauthStatus(this.config, this.opts.credentials, this.requireOpened().secretEnv(this.config).env);
-    } catch (e) {
-      throw new RelayError('unavailable', (e as Error).message);
-    }
-  }
-
-  async setOAuthSecret(kind: OAuthSecretKind, value: string): Promise<OAuthStatus> {
-    const account = await storeOAuthSecret(this.config, this.opts.credentials, kind, value);
-    this.log.redact(value);
-    this.log.info(`${kind} for ${account} stored in the OS keychain`);
-    this.qm?.renewTransport();
-    return this.getOAuthStatus();
-  }
-
-  async deleteOAuthSecret(kind: OAuthSecretKind): Promise<boolean> {
-    const { account, deleted } = await deleteOAuthSecret(this.config, this.opts.credentials, kind);
-    if (deleted) this.log.info(`${kind} for ${account} removed from the OS keychain`);
-    this.qm?.renewTransport();
-    return deleted;
-  }
-
-  async oauthLogin(): Promise<OAuthStatus> {
-    const refreshToken = await signInWithBrowser(this.config, this.opts.credentials, this.requireOpened().secretEnv(this.config).env, { openBrowser: this.opts.openBrowser ?? openSystemBrowser });
-    return this.setOAuthSecret('refresh-token', refreshToken);
+    return this.secrets.deletePassword();
   }
 
   async getPasswordStatus(): Promise<PasswordStatus> {
-    const c = this.config.smarthost;
-    if (!c.host || !c.auth.username) return { account: null, stored: false, source: null };
-    try {
-      const account = passwordAccount(this.config);
-      const found = await resolveSmarthostPassword(this.config, this.opts.credentials, this.requireOpened().secretEnv(this.config).env, account);
-      return { account, stored: found !== null, source: found?.source ?? null };
-    } catch (e) {
-      throw new RelayError('unavailable', (e as Error).message);
-    }
+    return this.secrets.getPasswordStatus();
+  }
+
+  async getOAuthStatus(): Promise<OAuthStatus> {
+    return this.secrets.getOAuthStatus();
+  }
+
+  async setOAuthSecret(kind: OAuthSecretKind, value: string): Promise<OAuthStatus> {
+    return this.secrets.setOAuthSecret(kind, value);
+  }
+
+  async deleteOAuthSecret(kind: OAuthSecretKind): Promise<boolean> {
+    return this.secrets.deleteOAuthSecret(kind);
+  }
+
+  async oauthLogin(): Promise<OAuthStatus> {
+    return this.secrets.oauthLogin();
   }
 
   async testConnection(): Promise<TestConnectionResult> {
     const c = this.config;
-    let credentials: TestCredentials | null = null;
-    if (c.smarthost.auth.method === 'password' && c.smarthost.host && c.smarthost.auth.username) {
-      const found = await resolveSmarthostPassword(c, this.opts.credentials, this.requireOpened().secretEnv(c).env).catch((e: Error) => e);
-      if (found instanceof Error) {
-        credentials = { user: c.smarthost.auth.username, unreadable: found.message };
-      } else if (found) {
-        this.log.redact(found.password);
-        credentials = { user: c.smarthost.auth.username, pass: found.password };
-      }
-    }
-    if (c.smarthost.auth.method.startsWith('oauth2') && c.smarthost.host) {
-      // A new token, not the cached one: the test proves the credential still works now.
-      const got = await this.requireOpened().transports.oauthSource(c).then((s): Promise<string | AccessToken> | string => (typeof s === 'string' ? s : s.get(true)))
-        .catch((e: Error) => e.message);
-      if (typeof got === 'string') return tokenTestFailure(c, got);
-      credentials = { user: c.smarthost.auth.username, token: got.token };
-    }
+    const credentials = await this.secrets.testCredentials(c, this.requireOpened().transports);
+    if (credentials && 'tokenFailure' in credentials) return tokenTestFailure(c, credentials.tokenFailure);
     return runConnectionTest(c, credentials, { onStep: (step) => this.testSteps.emit('step', step) });
   }
 
@@ -431,13 +393,6 @@ export class RelayService implements RelayApi {
     this.listening = `${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
     this.log.info(`listener ready on ${this.listening}`);
     return addr;
-  }
-
-  private passwordAccount(): string {
-    if (!this.config.smarthost.host || !this.config.smarthost.auth.username) {
-      throw new RelayError('invalid', 'set smarthost.host and smarthost.auth.username before storing a password');
-    }
-    return passwordAccount(this.config);
   }
 
   private requireOpened(): Opened {
