@@ -4,7 +4,7 @@
 // errors), most specific first.
 
 import type { Advice } from '../api/contract.js';
-import type { CatalogueEntry } from './entry.js';
+import type { CatalogueEntry, OAuthProvider } from './entry.js';
 import { OAUTH_ENTRIES } from './oauth-entries.js';
 
 export type { Advice };
@@ -178,6 +178,6 @@ export function oauthAdviceFor(text: string | null | undefined, method: string):
   return hit ? { id: hit.id, cause: hit.cause, fix: hit.fix } : null;
 }
 
-function providerOf(method: string | undefined): 'microsoft' | 'google' | null {
+function providerOf(method: string | undefined): OAuthProvider | null {
   return method === 'oauth2-microsoft' ? 'microsoft' : method === 'oauth2-google' ? 'google' : null;
 }

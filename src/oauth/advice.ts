@@ -1,10 +1,10 @@
 // The hint added to an OAuth2 or sign-in failure's own message (the log, the status, the CLI), taken from
 // the one advice table (src/advice/catalogue.ts).
 import { adviceFor, oauthAdviceFor } from '../advice/catalogue.js';
-import type { Provider } from './token.js';
+import type { OAuthProvider } from '../advice/entry.js';
 
 /** What to do about an error answer of a token endpoint (RFC 6749 §5.2), for the error message. */
-export function tokenErrorHint(provider: Provider, error: string, description: string): string | null {
+export function tokenErrorHint(provider: OAuthProvider, error: string, description: string): string | null {
   return oauthAdviceFor(`${error}: ${description}`, `oauth2-${provider}`)?.fix ?? null;
 }
 
