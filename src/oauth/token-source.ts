@@ -9,9 +9,9 @@ import { getLongSecret } from '../secrets/long-secret.js';
 import { resolveSmarthostPassword } from '../secrets/smarthost-password.js';
 import { oauthEndpoints } from './endpoints.js';
 import { useNetworkSettings } from './https.js';
-import { refreshTokenGrant, serviceAccountGrant } from './google.js';
+import { refreshTokenGrant, serviceAccountGrant, type ServiceAccountKey } from './google.js';
 import { clientCredentialsGrant } from './microsoft.js';
-import { credentialKind, neededSecrets, readCertificateBundle, storedSecretAccount, unboundSecret, type ServiceAccountKey, type StoredSecretKind } from './stored-secrets.js';
+import { credentialKind, neededSecrets, readCertificateBundle, storedSecretAccount, unboundSecret, type StoredSecretKind } from './stored-secrets.js';
 import { TokenCache, type AccessToken, type AccessTokenSource } from './token.js';
 
 const MISSING: Record<StoredSecretKind, string> = {
