@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RelayError } from '../src/api/contract.js';
 import { controlAddress } from '../src/control/address.js';
 import { connectControl } from '../src/control/client.js';
-import { readControlKey } from '../src/control/key.js';
+import { proofOf, readControlKey } from '../src/control/key.js';
 import { publishStatus, readPublicStatus, statusFile } from '../src/control/public-status.js';
 import { stoppedStatus } from '../src/health/model.js';
 import { saveConfig } from '../src/config/store.js';
@@ -109,6 +109,32 @@ describe('who the CLI talks to', () => {
     expect(relay.output().match(/control connection refused: /g)).toHaveLength(5);
     // The key's holder still gets in.
     expect(JSON.parse((await cli(['status', '--json', '--data-dir', dir])).stdout)).toMatchObject({ state: 'unconfigured' });
+    await stop(relay);
+  });
+
+  it('a client that holds the key but sends something other than a call is cut off, and the log says why', async () => {
+    const dir = await tempDataDir();
+    const relay = await startRelayIn(dir);
+    const key = (await readControlKey(dir)) as Buffer;
+    const s = net.connect(controlAddress(dir, key));
+    const lines: string[] = [];
+    let buffer = '';
+    s.setEncoding('utf8').on('data', (d: string) => {
+      buffer += d;
+      for (let nl; (nl = buffer.indexOf('\n')) >= 0; buffer = buffer.slice(nl + 1)) lines.push(buffer.slice(0, nl));
+    });
+    const closed = new Promise((r) => s.once('close', r));
+    const mine = '00112233445566778899aabbccddeeff';
+    s.write(`{"hello":1,"nonce":"${mine}"}\n`);
+    await waitFor(() => lines.length === 1, 5000, 'the relay\'s hello');
+    const theirs = (JSON.parse(lines[0]!) as { nonce: string }).nonce;
+    s.write(`${JSON.stringify({ proof: proofOf(key, 'client', theirs, mine) })}\n`);
+    await waitFor(() => lines.length === 2, 5000, 'the welcome');
+    expect(lines[1]).toBe('{"welcome":1}');
+    s.write('{"method":"getStatus"}\n'); // no id: not a call
+    await closed;
+    expect(lines).toHaveLength(2);
+    await waitFor(() => /control connection closed: control message is not a call/.test(relay.output()), 5000, 'the reason in the log');
     await stop(relay);
   });
 

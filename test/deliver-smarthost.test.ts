@@ -73,7 +73,7 @@ describe('TLS', () => {
   it('starttls verifies the server against caFile and sends over TLS', async () => {
     const up = await upstream();
     const t = transport(up.port, verifiedStarttls(), { delivery: { ipFamily: 'ipv4' } });
-    const outcome = await t.send({ from: FROM, to: ['dev@contoso.com'] }, rawPath);
+    const outcome = await t.send({ envelope: { from: FROM, to: ['dev@contoso.com'] }, contentPath: rawPath });
     expect(outcome.recipients).toEqual([{ address: 'dev@contoso.com', verdict: 'sent', code: 250, response: '250 OK: queued' }]);
     expect(outcome.relay).toBe(`localhost[127.0.0.1]:${up.port}`);
     expect(up.messages[0]?.secure).toBe(true);
@@ -82,7 +82,7 @@ describe('TLS', () => {
   it('defers, as a destination failure, when the certificate is not trusted', async () => {
     const up = await upstream();
     const t = transport(up.port, { ...verifiedStarttls(), caFile: '' });
-    const outcome = await t.send({ from: FROM, to: ['dev@contoso.com'] }, rawPath);
+    const outcome = await t.send({ envelope: { from: FROM, to: ['dev@contoso.com'] }, contentPath: rawPath });
     expect(outcome.destinationFailure).toBe(true);
     expect(outcome.recipients[0]).toMatchObject({ verdict: 'deferred', response: expect.stringMatching(/certificate/i) });
     expect(up.messages).toHaveLength(0);
@@ -91,7 +91,7 @@ describe('TLS', () => {
   it('starttls never falls back to plaintext: no STARTTLS means no MAIL FROM', async () => {
     const up = await upstream({ starttls: 'disabled' });
     const t = transport(up.port, { security: 'starttls' });
-    const outcome = await t.send({ from: FROM, to: ['dev@contoso.com'] }, rawPath);
+    const outcome = await t.send({ envelope: { from: FROM, to: ['dev@contoso.com'] }, contentPath: rawPath });
     expect(outcome.destinationFailure).toBe(true);
     expect(outcome.recipients[0]).toMatchObject({ verdict: 'deferred', code: 500, response: expect.stringMatching(/\(in reply to STARTTLS\)$/) });
     expect(up.commands).toContain('STARTTLS');
@@ -101,7 +101,7 @@ describe('TLS', () => {
   it('tls connects with implicit TLS', async () => {
     const up = await upstream({ implicitTls: true });
     const t = transport(up.port, { ...verifiedStarttls(), security: 'tls' });
-    const outcome = await t.send({ from: FROM, to: ['dev@contoso.com'] }, rawPath);
+    const outcome = await t.send({ envelope: { from: FROM, to: ['dev@contoso.com'] }, contentPath: rawPath });
     expect(outcome.recipients[0]?.verdict).toBe('sent');
     expect(up.messages[0]?.secure).toBe(true);
   });
@@ -109,7 +109,7 @@ describe('TLS', () => {
   it('opportunistic sends in plaintext when STARTTLS is not offered', async () => {
     const up = await upstream({ starttls: 'disabled' });
     const t = transport(up.port, { security: 'opportunistic' });
-    const outcome = await t.send({ from: FROM, to: ['dev@contoso.com'] }, rawPath);
+    const outcome = await t.send({ envelope: { from: FROM, to: ['dev@contoso.com'] }, contentPath: rawPath });
     expect(outcome.recipients[0]?.verdict).toBe('sent');
     expect(up.messages[0]?.secure).toBe(false);
   });
@@ -117,7 +117,7 @@ describe('TLS', () => {
   it('none ignores an offered STARTTLS', async () => {
     const up = await upstream();
     const t = transport(up.port, { security: 'none' });
-    const outcome = await t.send({ from: FROM, to: ['dev@contoso.com'] }, rawPath);
+    const outcome = await t.send({ envelope: { from: FROM, to: ['dev@contoso.com'] }, contentPath: rawPath });
     expect(outcome.recipients[0]?.verdict).toBe('sent');
     expect(up.messages[0]?.secure).toBe(false);
     expect(up.commands).not.toContain('STARTTLS');
@@ -137,7 +137,7 @@ describe('AUTH', () => {
   ])('auto against a server offering %j uses %s', async (methods, used) => {
     const up = await upstream({ auth: { user: FROM, pass: PASSWORD, methods } });
     const t = transport(up.port, { ...verifiedStarttls(), ...login('auto') });
-    const outcome = await t.send({ from: FROM, to: ['dev@contoso.com'] }, rawPath);
+    const outcome = await t.send({ envelope: { from: FROM, to: ['dev@contoso.com'] }, contentPath: rawPath });
     expect(outcome.recipients[0]?.verdict).toBe('sent');
     expect(up.messages[0]).toMatchObject({ authUser: FROM, authMethod: used, secure: true });
   });
@@ -145,14 +145,14 @@ describe('AUTH', () => {
   it('a forced mechanism is used as is', async () => {
     const up = await upstream({ auth: { user: FROM, pass: PASSWORD, methods: ['PLAIN', 'LOGIN'] } });
     const t = transport(up.port, login('PLAIN'));
-    await t.send({ from: FROM, to: ['dev@contoso.com'] }, rawPath);
+    await t.send({ envelope: { from: FROM, to: ['dev@contoso.com'] }, contentPath: rawPath });
     expect(up.messages[0]?.authMethod).toBe('PLAIN');
   });
 
   it.each(['auto', 'LOGIN'] as const)('a wrong password (%s) is an authFailure with the 535 reply and no password', async (mechanism) => {
     const up = await upstream({ auth: { user: FROM, pass: 'the-right-one' } });
     const t = transport(up.port, login(mechanism));
-    const outcome = await t.send({ from: FROM, to: ['dev@contoso.com', 'ops@contoso.com'] }, rawPath);
+    const outcome = await t.send({ envelope: { from: FROM, to: ['dev@contoso.com', 'ops@contoso.com'] }, contentPath: rawPath });
     expect(outcome.authFailure).toBe(true);
     expect(outcome.recipients).toHaveLength(2);
     expect(outcome.recipients[0]).toMatchObject({ verdict: 'deferred', code: 535, enhanced: '5.7.8', response: '535 5.7.8 Authentication credentials invalid' });
@@ -167,7 +167,7 @@ describe('AUTH', () => {
   it('a missing password is an authFailure before connecting', async () => {
     const up = await upstream({ auth: { user: FROM, pass: PASSWORD } });
     const t = transport(up.port, login(), { password: null });
-    const outcome = await t.send({ from: FROM, to: ['dev@contoso.com'] }, rawPath);
+    const outcome = await t.send({ envelope: { from: FROM, to: ['dev@contoso.com'] }, contentPath: rawPath });
     expect(outcome.authFailure).toBe(true);
     expect(outcome.recipients[0]?.response).toMatch(/no password is stored for jts@contoso.com/);
     expect(up.commands).toEqual([]);
@@ -189,7 +189,7 @@ describe('replies', () => {
         },
       },
     });
-    const outcome = await transport(up.port).send({ from: FROM, to: ['ok@contoso.com', 'soft@contoso.com', 'hard@contoso.com'] }, rawPath);
+    const outcome = await transport(up.port).send({ envelope: { from: FROM, to: ['ok@contoso.com', 'soft@contoso.com', 'hard@contoso.com'] }, contentPath: rawPath });
     expect(outcome).toEqual({
       relay: `127.0.0.1[127.0.0.1]:${up.port}`,
       recipients: [
@@ -203,14 +203,14 @@ describe('replies', () => {
 
   it('552 at RCPT (too many recipients) is temporary', async () => {
     const up = await upstream({ replies: { rcpt: { 'many@contoso.com': { code: 552, message: '5.5.3 Too many recipients' } } } });
-    const outcome = await transport(up.port).send({ from: FROM, to: ['ok@contoso.com', 'many@contoso.com'] }, rawPath);
+    const outcome = await transport(up.port).send({ envelope: { from: FROM, to: ['ok@contoso.com', 'many@contoso.com'] }, contentPath: rawPath });
     expect(outcome.recipients.map((r) => r.verdict)).toEqual(['sent', 'deferred']);
   });
 
   it('recipients are matched although nodemailer lower-cases and punycodes domains', async () => {
     // smtp-server hands the upstream the address decoded again.
     const up = await upstream({ replies: { rcpt: { 'hard@jõgeva.ee': { code: 550, message: '5.1.1 User unknown' } } } });
-    const outcome = await transport(up.port).send({ from: FROM, to: ['Dev@Contoso.COM', 'hard@jõgeva.ee'] }, rawPath);
+    const outcome = await transport(up.port).send({ envelope: { from: FROM, to: ['Dev@Contoso.COM', 'hard@jõgeva.ee'] }, contentPath: rawPath });
     expect(outcome.recipients.map((r) => [r.address, r.verdict])).toEqual([['Dev@Contoso.COM', 'sent'], ['hard@jõgeva.ee', 'failed']]);
   });
 
@@ -223,40 +223,40 @@ describe('replies', () => {
         },
       },
     });
-    const outcome = await transport(up.port).send({ from: FROM, to: ['a@contoso.com', 'b@contoso.com'] }, rawPath);
+    const outcome = await transport(up.port).send({ envelope: { from: FROM, to: ['a@contoso.com', 'b@contoso.com'] }, contentPath: rawPath });
     expect(outcome.recipients.map((r) => [r.verdict, r.code])).toEqual([['failed', 550], ['deferred', 451]]);
     expect(outcome.destinationFailure).toBeUndefined();
   });
 
   it('MAIL FROM 550 fails every recipient', async () => {
     const up = await upstream({ replies: { mailFrom: { code: 550, message: '5.7.1 Sender not allowed' } } });
-    const outcome = await transport(up.port).send({ from: FROM, to: ['a@contoso.com', 'b@contoso.com'] }, rawPath);
+    const outcome = await transport(up.port).send({ envelope: { from: FROM, to: ['a@contoso.com', 'b@contoso.com'] }, contentPath: rawPath });
     expect(outcome.recipients.map((r) => [r.verdict, r.enhanced])).toEqual([['failed', '5.7.1'], ['failed', '5.7.1']]);
   });
 
   it('530 at MAIL FROM (not authenticated) is an authFailure, not a bounce', async () => {
     const up = await upstream({ replies: { mailFrom: { code: 530, message: '5.7.57 Client not authenticated to send mail' } } });
-    const outcome = await transport(up.port).send({ from: FROM, to: ['a@contoso.com'] }, rawPath);
+    const outcome = await transport(up.port).send({ envelope: { from: FROM, to: ['a@contoso.com'] }, contentPath: rawPath });
     expect(outcome.authFailure).toBe(true);
     expect(outcome.recipients[0]).toMatchObject({ verdict: 'deferred', code: 530, enhanced: '5.7.57' });
   });
 
   it('DATA 554 fails every recipient', async () => {
     const up = await upstream({ replies: { data: { code: 554, message: '5.6.0 Content rejected' } } });
-    const outcome = await transport(up.port).send({ from: FROM, to: ['a@contoso.com', 'b@contoso.com'] }, rawPath);
+    const outcome = await transport(up.port).send({ envelope: { from: FROM, to: ['a@contoso.com', 'b@contoso.com'] }, contentPath: rawPath });
     expect(outcome.recipients.map((r) => [r.verdict, r.code, r.enhanced])).toEqual([['failed', 554, '5.6.0'], ['failed', 554, '5.6.0']]);
   });
 
   it('DATA 451 defers every recipient, charged to the message', async () => {
     const up = await upstream({ replies: { data: { code: 451, message: '4.3.0 Queue full' } } });
-    const outcome = await transport(up.port).send({ from: FROM, to: ['a@contoso.com', 'b@contoso.com'] }, rawPath);
+    const outcome = await transport(up.port).send({ envelope: { from: FROM, to: ['a@contoso.com', 'b@contoso.com'] }, contentPath: rawPath });
     expect(outcome.recipients.map((r) => r.verdict)).toEqual(['deferred', 'deferred']);
     expect(outcome.destinationFailure).toBeUndefined();
   });
 
   it('a message over the advertised SIZE fails with 5.3.4 without being sent', async () => {
     const up = await upstream({ size: 1000 });
-    const outcome = await transport(up.port).send({ from: FROM, to: ['a@contoso.com'] }, rawPath, 5000);
+    const outcome = await transport(up.port).send({ envelope: { from: FROM, to: ['a@contoso.com'] }, contentPath: rawPath, size: 5000 });
     expect(outcome.recipients[0]).toMatchObject({ verdict: 'failed', enhanced: '5.3.4' });
     expect(up.messages).toHaveLength(0);
   });
@@ -265,7 +265,7 @@ describe('replies', () => {
 describe('connections', () => {
   it('a refused connection defers, as a destination failure', async () => {
     const port = await closedPort();
-    const outcome = await transport(port).send({ from: FROM, to: ['a@contoso.com', 'b@contoso.com'] }, rawPath);
+    const outcome = await transport(port).send({ envelope: { from: FROM, to: ['a@contoso.com', 'b@contoso.com'] }, contentPath: rawPath });
     expect(outcome).toMatchObject({ relay: `127.0.0.1[127.0.0.1]:${port}`, destinationFailure: true });
     expect(outcome.recipients.map((r) => r.verdict)).toEqual(['deferred', 'deferred']);
     expect(outcome.recipients[0]?.response).toMatch(/ECONNREFUSED/);
@@ -274,17 +274,17 @@ describe('connections', () => {
 
   it('ipFamily chooses the address family when resolving the smarthost, and the relay names the address', async () => {
     const up = await upstream();
-    const v4 = await transport(up.port, { host: 'localhost' }, { delivery: { ipFamily: 'ipv4' } }).send({ from: FROM, to: ['a@contoso.com'] }, rawPath);
+    const v4 = await transport(up.port, { host: 'localhost' }, { delivery: { ipFamily: 'ipv4' } }).send({ envelope: { from: FROM, to: ['a@contoso.com'] }, contentPath: rawPath });
     expect(v4).toMatchObject({ relay: `localhost[127.0.0.1]:${up.port}`, recipients: [{ verdict: 'sent' }] });
     // The upstream listens on 127.0.0.1 only: an IPv6 address (or none) must never reach it.
-    const v6 = await transport(up.port, { host: 'localhost' }, { delivery: { ipFamily: 'ipv6' } }).send({ from: FROM, to: ['a@contoso.com'] }, rawPath);
+    const v6 = await transport(up.port, { host: 'localhost' }, { delivery: { ipFamily: 'ipv6' } }).send({ envelope: { from: FROM, to: ['a@contoso.com'] }, contentPath: rawPath });
     expect(v6.destinationFailure).toBe(true);
     expect(v6.relay).not.toContain('127.0.0.1');
     expect(up.messages).toHaveLength(1);
   });
 
   it('a name that does not resolve defers, as a destination failure', async () => {
-    const outcome = await transport(25, { host: 'no-such-host.invalid' }).send({ from: FROM, to: ['a@contoso.com'] }, rawPath);
+    const outcome = await transport(25, { host: 'no-such-host.invalid' }).send({ envelope: { from: FROM, to: ['a@contoso.com'] }, contentPath: rawPath });
     expect(outcome).toMatchObject({ relay: 'no-such-host.invalid:25', destinationFailure: true });
     expect(outcome.recipients[0]?.response).toMatch(/cannot resolve no-such-host\.invalid: (ENOTFOUND|EAI_AGAIN)/);
   });
@@ -293,7 +293,7 @@ describe('connections', () => {
     const server = net.createServer((socket) => socket.end());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const outcome = await transport((server.address() as AddressInfo).port).send({ from: FROM, to: ['a@contoso.com'] }, rawPath);
+      const outcome = await transport((server.address() as AddressInfo).port).send({ envelope: { from: FROM, to: ['a@contoso.com'] }, contentPath: rawPath });
       expect(outcome.destinationFailure).toBe(true);
       expect(outcome.recipients[0]).toMatchObject({ verdict: 'deferred', response: 'the connection closed before the message could be sent' });
     } finally {
@@ -303,14 +303,14 @@ describe('connections', () => {
 
   it('a 554 greeting defers, as a destination failure', async () => {
     const up = await upstream({ replies: { connect: { code: 554, message: '5.7.1 Your IP is not allowed' } } });
-    const outcome = await transport(up.port).send({ from: FROM, to: ['a@contoso.com'] }, rawPath);
+    const outcome = await transport(up.port).send({ envelope: { from: FROM, to: ['a@contoso.com'] }, contentPath: rawPath });
     expect(outcome.destinationFailure).toBe(true);
     expect(outcome.recipients[0]).toMatchObject({ verdict: 'deferred', code: 554 });
   });
 
   it('a connection lost after the final dot is deferred as maybe delivered', async () => {
     const up = await upstream({ closeAfterData: true });
-    const outcome = await transport(up.port).send({ from: FROM, to: ['a@contoso.com'] }, rawPath);
+    const outcome = await transport(up.port).send({ envelope: { from: FROM, to: ['a@contoso.com'] }, contentPath: rawPath });
     expect(outcome.maybeDelivered).toBe(true);
     expect(outcome.destinationFailure).toBeUndefined();
     expect(outcome.recipients[0]?.verdict).toBe('deferred');
@@ -319,7 +319,7 @@ describe('connections', () => {
 
   it('rejects, without connecting, when the spool file is missing', async () => {
     const up = await upstream();
-    await expect(transport(up.port).send({ from: FROM, to: ['a@contoso.com'] }, path.join(dir, 'gone.eml'))).rejects.toThrow(/ENOENT/);
+    await expect(transport(up.port).send({ envelope: { from: FROM, to: ['a@contoso.com'] }, contentPath: path.join(dir, 'gone.eml') })).rejects.toThrow(/ENOENT/);
     expect(up.commands).toEqual([]);
   });
 });
@@ -327,14 +327,14 @@ describe('connections', () => {
 describe('message', () => {
   it('from "" is sent as MAIL FROM:<>', async () => {
     const up = await upstream();
-    await transport(up.port).send({ from: '', to: ['a@contoso.com'] }, rawPath);
+    await transport(up.port).send({ envelope: { from: '', to: ['a@contoso.com'] }, contentPath: rawPath });
     expect(up.commands).toContain('MAIL FROM:<>');
     expect(up.messages[0]?.from).toBe('');
   });
 
   it('delivers the file byte for byte', async () => {
     const up = await upstream();
-    await transport(up.port).send({ from: FROM, to: ['a@contoso.com'] }, rawPath);
+    await transport(up.port).send({ envelope: { from: FROM, to: ['a@contoso.com'] }, contentPath: rawPath });
     expect(up.messages[0]?.raw.equals(readFileSync(rawPath))).toBe(true);
   });
 });

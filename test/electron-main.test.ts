@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../src/config/schema.js';
 import { saveConfig } from '../src/config/store.js';
 import { CONTENT_SECURITY_POLICY } from '../src/desktop/app-protocol.js';
-import { RELAY_METHODS } from '../src/ipc/channels.js';
+import { RELAY_METHODS } from '../src/api/calls.js';
 import { chromiumInstalled } from './support/browser.js';
 import { cli, runRelay, type RunningRelay } from './support/cli.js';
 import { APP_ENTRY, appHome, launchTrayApp, openWindows, trayShows, type TrayApp } from './support/electron-app.js';

@@ -11,7 +11,7 @@ import { explainKeychainFailure } from '../src/cli/keychain-hint.js';
 import { addOAuthCommands } from '../src/cli/oauth.js';
 import { defaultConfig } from '../src/config/schema.js';
 import { saveConfig } from '../src/config/store.js';
-import { adviceFor } from '../src/diagnose/advice.js';
+import { adviceFor } from '../src/advice/catalogue.js';
 import { RelayService } from '../src/relay.js';
 import { KeychainUnavailableError, MemoryCredentialStore } from '../src/secrets/credential-store.js';
 import { tempDataDir } from './support/relay.js';

@@ -89,7 +89,7 @@ async function routeError(domain: string, options: Omit<RouteOptions, 'resolver'
 }
 
 function send(t: MxTransport, to: string[], from = 'jts@sender.test'): Promise<AttemptOutcome> {
-  return t.send({ from, to }, rawPath);
+  return t.send({ envelope: { from, to }, contentPath: rawPath });
 }
 
 describe('resolveRoute: the MX list, as route ADDR shows it', () => {
@@ -163,6 +163,14 @@ describe('MxTransport: one transaction per domain to its MX hosts', () => {
     expect(primary.messages[0]?.raw.toString()).toBe(await fs.readFile(rawPath, 'utf8'));
     expect(primary.commands).toContain('EHLO relay.mx.test');
     expect(backup.commands).toEqual([]);
+  });
+
+  it('keeps the message\'s 8-bit declaration per domain: MAIL FROM carries BODY=8BITMIME', async () => {
+    const primary = await mxHost('127.0.0.2');
+    const t = transport();
+    const outcome = await t.send({ envelope: { from: 'jts@sender.test', to: ['dev@pref.test'], eightBit: true }, contentPath: rawPath });
+    expect(outcome.recipients[0]?.verdict).toBe('sent');
+    expect(primary.commands).toContain('MAIL FROM:<jts@sender.test> BODY=8BITMIME');
   });
 
   it('sends in plaintext to an MX that offers no STARTTLS', async () => {

@@ -1,7 +1,7 @@
 // Notification de-duplication: each condition notifies once, and again only after it has cleared.
 import { describe, expect, it } from 'vitest';
 import type { RelayStatus } from '../src/api/contract.js';
-import { oauthAdviceFor } from '../src/oauth/advice.js';
+import { oauthAdviceFor } from '../src/advice/catalogue.js';
 import { INITIAL_ALERT_STATE, nextAlerts, type AlertState, type Notice } from '../src/tray/notifications.js';
 import { status } from './support/relay-status.js';
 

@@ -299,4 +299,15 @@ describe('receive: access and limits', () => {
     await expect(second.start()).rejects.toThrow(/127\.0\.0\.1:\d+: the port is already in use by another program \(often the IIS SMTP service/);
     await fs.rm(other, { recursive: true, force: true });
   });
+
+  it('before open() the settings and the log are refused as unavailable, not handed out empty', async () => {
+    const { RelayService } = await import('../src/relay.js');
+    const { MemoryCredentialStore } = await import('../src/secrets/credential-store.js');
+    const dir = await (await import('./support/relay.js')).tempDataDir();
+    const unopened = new RelayService({ dataDir: dir, credentials: new MemoryCredentialStore() });
+    await expect(unopened.getConfig()).rejects.toMatchObject({ kind: 'unavailable', message: 'the relay is not open' });
+    await expect(unopened.route('a@b.test')).rejects.toMatchObject({ kind: 'unavailable' });
+    await expect(unopened.sendTest('a@b.test')).rejects.toMatchObject({ kind: 'unavailable' });
+    await fs.rm(dir, { recursive: true, force: true });
+  });
 });

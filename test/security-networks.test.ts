@@ -2,7 +2,7 @@
 // the open-relay width rule and for matching clients, over real connections on loopback.
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/schema.js';
-import { ipv4Part, isNonPublic, unmapIPv4 } from '../src/receive/networks.js';
+import { ipv4Part, isNonPublic, unmapIPv4 } from '../src/net/networks.js';
 import { RawSmtp } from './support/raw-smtp.js';
 import { startRelay, type TestRelay } from './support/relay.js';
 

@@ -67,7 +67,7 @@ const fixedToken: AccessTokenSource = { get: async () => ({ token: TOKEN, expire
 describe('opportunistic with a sign-in method, against a server without STARTTLS', () => {
   it('delivers without AUTH when the server takes mail that way; the password never crosses the wire', async () => {
     const { up, tap, sent } = await tappedUpstream({ starttls: 'disabled', auth: { user: USER, pass: PASSWORD, optional: true } });
-    const outcome = await transport(tap.port, { security: 'opportunistic' }).send({ from: USER, to: ['dev@contoso.com'] }, rawPath);
+    const outcome = await transport(tap.port, { security: 'opportunistic' }).send({ envelope: { from: USER, to: ['dev@contoso.com'] }, contentPath: rawPath });
     expect(outcome.recipients.map((r) => r.verdict)).toEqual(['sent']);
     expect(up.messages).toHaveLength(1);
     expect(up.messages[0]?.authUser).toBeNull();
@@ -78,7 +78,7 @@ describe('opportunistic with a sign-in method, against a server without STARTTLS
 
   it('a server that requires AUTH: the message waits, paused with the reason; nothing sent, nothing bounced', async () => {
     const { up, tap, sent } = await tappedUpstream({ starttls: 'disabled', auth: { user: USER, pass: PASSWORD } });
-    const outcome = await transport(tap.port, { security: 'opportunistic' }).send({ from: USER, to: ['dev@contoso.com'] }, rawPath);
+    const outcome = await transport(tap.port, { security: 'opportunistic' }).send({ envelope: { from: USER, to: ['dev@contoso.com'] }, contentPath: rawPath });
     expect(outcome.authFailure).toBe(true);
     expect(outcome.recipients[0]).toMatchObject({ verdict: 'deferred' });
     expect(outcome.recipients[0]?.response).toMatch(/^the server did not offer STARTTLS, so the password was not sent .*530/);
@@ -88,7 +88,7 @@ describe('opportunistic with a sign-in method, against a server without STARTTLS
 
   it('an XOAUTH2 token is withheld the same way', async () => {
     const { up, tap, sent } = await tappedUpstream({ starttls: 'disabled', auth: { user: USER, pass: TOKEN, methods: ['XOAUTH2', 'PLAIN'] } });
-    const outcome = await transport(tap.port, { security: 'opportunistic' }, fixedToken).send({ from: USER, to: ['dev@contoso.com'] }, rawPath);
+    const outcome = await transport(tap.port, { security: 'opportunistic' }, fixedToken).send({ envelope: { from: USER, to: ['dev@contoso.com'] }, contentPath: rawPath });
     expect(outcome.recipients[0]?.response).toMatch(/^the server did not offer STARTTLS, so the OAuth2 token was not sent/);
     expect(up.messages).toEqual([]);
     expectNoCredential(sent(), TOKEN);
@@ -96,7 +96,7 @@ describe('opportunistic with a sign-in method, against a server without STARTTLS
 
   it('STARTTLS offered and working: it signs in over TLS as before', async () => {
     const { up, tap, sent } = await tappedUpstream({ auth: { user: USER, pass: PASSWORD } });
-    const outcome = await transport(tap.port, { host: 'localhost', security: 'opportunistic', caFile: certs.caCertPath }).send({ from: USER, to: ['dev@contoso.com'] }, rawPath);
+    const outcome = await transport(tap.port, { host: 'localhost', security: 'opportunistic', caFile: certs.caCertPath }).send({ envelope: { from: USER, to: ['dev@contoso.com'] }, contentPath: rawPath });
     expect(outcome.recipients.map((r) => r.verdict)).toEqual(['sent']);
     expect(up.messages[0]).toMatchObject({ secure: true, authUser: USER });
     expectNoCredential(sent()); // all of it went inside TLS
@@ -120,7 +120,7 @@ describe('opportunistic with a sign-in method, against a server without STARTTLS
 describe('STARTTLS required, and a STARTTLS-stripping path', () => {
   it('EHLO without STARTTLS (stripped or absent): no AUTH, no MAIL, nothing but EHLO, STARTTLS and QUIT', async () => {
     const { up, tap, sent } = await tappedUpstream({ starttls: 'disabled', auth: { user: USER, pass: PASSWORD, optional: true } });
-    const outcome = await transport(tap.port, { security: 'starttls' }).send({ from: USER, to: ['dev@contoso.com'] }, rawPath);
+    const outcome = await transport(tap.port, { security: 'starttls' }).send({ envelope: { from: USER, to: ['dev@contoso.com'] }, contentPath: rawPath });
     expect(outcome.destinationFailure).toBe(true);
     expect(up.messages).toEqual([]);
     expectNoCredential(sent());
@@ -129,7 +129,7 @@ describe('STARTTLS required, and a STARTTLS-stripping path', () => {
 
   it('a stripped EHLO whose server still answers STARTTLS: TLS is used anyway', async () => {
     const { up, tap } = await tappedUpstream({ starttls: 'hidden', auth: { user: USER, pass: PASSWORD } });
-    const outcome = await transport(tap.port, { host: 'localhost', security: 'starttls', caFile: certs.caCertPath }).send({ from: USER, to: ['dev@contoso.com'] }, rawPath);
+    const outcome = await transport(tap.port, { host: 'localhost', security: 'starttls', caFile: certs.caCertPath }).send({ envelope: { from: USER, to: ['dev@contoso.com'] }, contentPath: rawPath });
     expect(outcome.recipients.map((r) => r.verdict)).toEqual(['sent']);
     expect(up.messages[0]).toMatchObject({ secure: true, authUser: USER });
   });

@@ -59,7 +59,7 @@ describe('TLS 1.2 at least where credentials travel', () => {
       const config = parseConfig({ smarthost: { host: '127.0.0.1', port: up.port, security, verifyCertificate: false, auth: { method: 'password', username: 'u@x.example' } } });
       const t = new SmarthostTransport(config, 'pw-never-sent');
       cleanup.push(() => t.close(true));
-      const outcome = await t.send({ from: 'u@x.example', to: ['dev@x.example'] }, rawPath);
+      const outcome = await t.send({ envelope: { from: 'u@x.example', to: ['dev@x.example'] }, contentPath: rawPath });
       expect(outcome.destinationFailure, security).toBe(true);
       expect(outcome.recipients[0]?.response, security).toMatch(/protocol version|unsupported protocol|alert/i);
       expect(up.messages).toEqual([]);
@@ -96,7 +96,7 @@ describe('MX delivery stays lenient (RFC 7435)', () => {
     const up = await upstream({ host: '127.0.0.31', port, tls: OLD_TLS });
     const t = new MxTransport(parseConfig({ delivery: { mode: 'mx', heloName: 'relay.mx.test' } }), { dnsServers: [dns.server], port });
     cleanup.push(() => t.close(true));
-    const outcome = await t.send({ from: 'jts@contoso.com', to: ['dev@old.test'] }, rawPath);
+    const outcome = await t.send({ envelope: { from: 'jts@contoso.com', to: ['dev@old.test'] }, contentPath: rawPath });
     expect(outcome.recipients.map((r) => r.verdict)).toEqual(['sent']);
     expect(up.messages[0]?.secure).toBe(true);
   });

@@ -41,7 +41,8 @@ describe('test-connection', () => {
     expect(r.steps[3]!.detail).toMatch(/STARTTLS/);
     expect(r.steps[5]!.detail).toMatch(/AUTH mechanisms: PLAIN LOGIN/);
     expect(byName.auth).toBe(`logged in as ${USER} with LOGIN`);
-    expect(r.target).toBe(`localhost:${up.port} (STARTTLS required, certificate verified, AUTH as ${USER})`);
+    // The same words as `smtp-relay route` (config/outbound.ts), CA file included.
+    expect(r.target).toBe(`localhost:${up.port} (STARTTLS required, certificate verified (CA file ${(await testCertificates()).caCertPath}), AUTH as ${USER})`);
     expect(up.commands.some((c) => /^(MAIL|RCPT|DATA)/i.test(c))).toBe(false);
     expect(up.messages).toEqual([]);
   });

@@ -3,7 +3,7 @@
 import { makeStyles, MessageBar, MessageBarBody, MessageBarTitle, tokens, type MessageBarIntent } from '@fluentui/react-components';
 import type { ReactNode } from 'react';
 import type { Advice } from '../../src/api/contract.js';
-import { adviceFor } from '../../src/diagnose/advice.js';
+import { adviceFor } from '../../src/advice/catalogue.js';
 
 const useStyles = makeStyles({
   body: { display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS, paddingBlock: tokens.spacingVerticalXS },
@@ -16,15 +16,17 @@ interface AdviceBarProps {
   message?: string | null;
   /** The catalogue's advice; looked up from `message` when not given. */
   advice?: Advice | null;
+  /** smarthost.auth.method when `message` may be a sign-in failure: under OAuth2 its entries come first. */
+  method?: string;
   intent?: MessageBarIntent;
   /** Shown right after the message, before the catalogue's advice (the health model's cause). */
   detail?: ReactNode;
   actions?: ReactNode;
 }
 
-export function AdviceBar({ title, message, advice, intent = 'error', detail, actions }: AdviceBarProps) {
+export function AdviceBar({ title, message, advice, method, intent = 'error', detail, actions }: AdviceBarProps) {
   const styles = useStyles();
-  const help = advice === undefined ? adviceFor(message) : advice;
+  const help = advice === undefined ? adviceFor(message, { method }) : advice;
   return (
     <MessageBar intent={intent} layout="multiline" role={intent === 'error' ? 'alert' : 'status'}>
       <MessageBarBody className={styles.body}>

@@ -3,9 +3,28 @@
 // validates incoming calls with `methodArgs` before they reach the relay.
 import { z } from 'zod';
 import type { Config, ConfigInput } from '../config/schema.js';
-import type { Health } from '../health/model.js';
+import { MAILBOX } from '../mail/address.js';
 
-export type { Health, HealthAction, HealthState } from '../health/model.js';
+export type HealthState =
+  | 'not-set-up' | 'running' | 'sending' | 'smarthost-unreachable' | 'sign-in-failed'
+  | 'mail-stuck' | 'disk-low' | 'paused' | 'stopped';
+
+/** What fixes the state; each surface shows it as its own control (a button, a menu item, a hint). */
+export type HealthAction = 'start' | 'set-up' | 'sign-in' | 'retry' | 'resume' | 'show-queue' | 'free-disk';
+
+/** RelayStatus.health: what the relay's facts mean for mail (computed by src/health/model.ts). */
+export interface Health {
+  state: HealthState;
+  /** "Smarthost unreachable": a short title. */
+  title: string;
+  /** Why, in words, naming the host and the server's reply when there is one. */
+  cause: string;
+  /** When the relay tries again on its own (ms since epoch); null when it will not without the action (or has nothing to do). */
+  nextTry: number | null;
+  action: { id: HealthAction; label: string } | null;
+  /** Red: mail is not moving; amber: it may move late; green/blue: fine; grey: stopped. */
+  severity: 'error' | 'warning' | 'ok' | 'stopped';
+}
 
 export type RelayState = 'running' | 'paused' | 'auth-failed' | 'unconfigured' | 'stopped';
 
@@ -104,7 +123,7 @@ export interface MessageDetail extends QueueItem {
   headers: string;
 }
 
-/** Plain-language explanation of an error, from the catalogue in src/diagnose/advice.ts. */
+/** Plain-language explanation of an error, from the catalogue in src/advice/catalogue.ts. */
 export interface Advice {
   id: string;
   cause: string;
@@ -244,7 +263,7 @@ export interface RelayApi {
 
 const id = z.string().regex(/^[0-9a-z]{16}$/, { error: 'is not a queue id' });
 const oauthSecretKind = z.enum(['certificate', 'service-account', 'refresh-token']);
-const email = z.string().max(320).regex(/^[^\s<>@]+@[^\s<>@]+$/, { error: 'is not an e-mail address' });
+const email = z.string().max(320).regex(MAILBOX, { error: 'is not an e-mail address' });
 
 /** Argument schemas of every callable method (onStatus and onTestStep are events, not calls). */
 export const methodArgs = {

@@ -1,7 +1,7 @@
 // What `password set` and the OAuth2 imports say when Windows refuses to store a secret because the
 // command runs in a remote PowerShell (WinRM) or SSH session: CredWriteW fails there with
 // ERROR_NO_SUCH_LOGON_SESSION, and the keychain's own message does not say what to do instead.
-import { adviceFor } from '../diagnose/advice.js';
+import { adviceFor } from '../advice/catalogue.js';
 import { KeychainUnavailableError } from '../secrets/credential-store.js';
 
 /** The result of storing a secret; on that failure, an error with the catalogue's cause and fix. */

@@ -2,8 +2,9 @@
 // Field names are a public contract (docs/architecture.md): add fields, never rename them.
 import net from 'node:net';
 import { z } from 'zod';
+import { MAILBOX, MAILBOX_OR_DOMAIN } from '../mail/address.js';
 import { CONTROL_CHARACTER } from '../mail/header-field.js';
-import { isLoopback, isOpenToInternet } from '../receive/networks.js';
+import { isLoopback, isOpenToInternet, parseCidr } from '../net/networks.js';
 import { parseDuration, parseSchedule } from './duration.js';
 
 export const CONFIG_VERSION = 1;
@@ -44,17 +45,6 @@ function atLeast(d: typeof duration, ms: number, text: string) {
 export const cidr = text().refine((s) => parseCidr(s) !== null, {
   error: (iss) => `"${String(iss.input)}" is not an address range; write it like 127.0.0.0/8, 192.168.1.10 or ::1/128`,
 });
-
-export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | null {
-  const [address = '', prefixText, extra] = text.trim().split('/');
-  if (extra !== undefined) return null;
-  const v = net.isIP(address);
-  if (v === 0) return null;
-  const max = v === 4 ? 32 : 128;
-  const prefix = prefixText === undefined ? max : /^\d+$/.test(prefixText) ? Number(prefixText) : NaN;
-  if (!(prefix >= 0 && prefix <= max)) return null;
-  return { address, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
-}
 
 const hostname = text().trim().max(253).regex(/^[A-Za-z0-9.:_-]*$/, {
   error: 'may contain only letters, digits, dots, hyphens and colons (an IP address or a DNS name)',
@@ -135,13 +125,12 @@ export const smarthostSchema = z.strictObject({
 /** \\server\share, //server/share, \\?\UNC\server (any mix of slashes); \\?\C:\ and \\.\C:\ are local. */
 const NETWORK_PATH = /^[\\/]{2}(?![?.][\\/][A-Za-z]:)/;
 
-const MAILBOX = /^[^\s<>@]+@[^\s<>@]+$/;
 const mailbox = text().trim().regex(MAILBOX, { error: 'must be an e-mail address such as jts@contoso.com' });
 
 export const rewriteSchema = z.strictObject({
   /** Like Postfix's smtp_generic_maps: "match" is an address or "@domain"; the first match wins. */
   senders: z.array(z.strictObject({
-    match: text().trim().regex(/^([^\s<>@]+)?@[^\s<>@]+$/, { error: 'must be an address (app@host.local) or a domain (@host.local)' }),
+    match: text().trim().regex(MAILBOX_OR_DOMAIN, { error: 'must be an address (app@host.local) or a domain (@host.local)' }),
     replace: mailbox,
   })).default([]),
   /** Send everything as this one mailbox (Microsoft 365 SendAs); the original From is kept in Reply-To. */

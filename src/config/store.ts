@@ -92,9 +92,15 @@ export function withConfigValue(config: Config, key: string, valueText: string):
   let value: unknown;
   try { value = JSON.parse(valueText); } catch { value = valueText; }
   if (typeof getConfigValue(config, key) === 'string' && typeof value !== 'string') value = valueText;
-  const copy = structuredClone(config) as unknown as Record<string, unknown>;
+  const copy: Record<string, unknown> = structuredClone(config);
+  const field = parts.pop() ?? key;
   let node = copy;
-  for (const part of parts.slice(0, -1)) node = node[part] as Record<string, unknown>;
-  node[parts.at(-1) as string] = value;
+  for (const part of parts) {
+    const next = node[part];
+    // getConfigValue found the key, so every step on the way is an object.
+    if (typeof next !== 'object' || next === null) throw new Error(`internal error: ${part} in ${key} is not a section`);
+    node = next as Record<string, unknown>;
+  }
+  node[field] = value;
   return copy;
 }

@@ -2,10 +2,11 @@
 // the other end is the relay for this data directory: the relay must prove it holds the control key. A
 // process that took the relay's address first gets nothing, not even the name of the method.
 import net from 'node:net';
-import { methodArgs, RelayError, type ConnectionStep, type RelayApi, type RelayEvent, type RelayMethod, type RelayStatus } from '../api/contract.js';
+import { forwardCalls } from '../api/calls.js';
+import { RelayError, type ConnectionStep, type RelayApi, type RelayEvent, type RelayStatus } from '../api/contract.js';
 import { controlAddress, describeAddress } from './address.js';
 import { keyFile, proofMatches, proofOf, readControlKey } from './key.js';
-import { HANDSHAKE_MS, nonce, parseLine, readLines, sendLine, type Response } from './wire.js';
+import { HANDSHAKE_MS, nonce, parseLine, readLines, sendLine, toResponse } from './wire.js';
 
 /** The endpoint answered but is not our relay: it could not prove it holds the key. */
 export class ImpostorError extends Error {
@@ -97,7 +98,7 @@ export async function connectControl(dataDir: string): Promise<RemoteRelay | nul
         stage = 'open';
         return resolve();
       }
-      const r = msg as unknown as Response;
+      const r = toResponse(msg);
       if ('event' in r) {
         if (r.event === 'status') statusListeners.forEach((l) => l(r.status));
         else stepListeners.forEach((l) => l(r.step));
@@ -118,9 +119,8 @@ export async function connectControl(dataDir: string): Promise<RemoteRelay | nul
     pending.set(id, { resolve, reject });
     sendLine(socket, { id, method, args });
   });
-  const calls = Object.fromEntries((Object.keys(methodArgs) as RelayMethod[]).map((m) => [m, (...args: unknown[]) => call(m, args)]));
   return {
-    ...(calls as Omit<RelayApi, RelayEvent>),
+    ...forwardCalls(call),
     reload: () => call('reload', []),
     onStatus: async (listener: (s: RelayStatus) => void) => {
       statusListeners.push(listener);

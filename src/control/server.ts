@@ -8,7 +8,7 @@ import { isRelayMethod, parseMethodArgs, RelayError, type RelayApi } from '../ap
 import { controlAddress, controlDir, describeAddress } from './address.js';
 import { ensureControlKey, proofMatches, proofOf } from './key.js';
 import { publishStatus } from './public-status.js';
-import { HANDSHAKE_MS, nonce, parseLine, readLines, sendLine, type Request, type Response } from './wire.js';
+import { HANDSHAKE_MS, nonce, parseLine, readLines, sendLine, toRequest, type Request, type Response } from './wire.js';
 
 /** What the channel serves: the RelayApi plus a reload of config.json. */
 export type ServedApi = RelayApi & { reload(): Promise<unknown> };
@@ -81,7 +81,11 @@ export async function serveControl(api: ServedApi, dataDir: string, log: Control
       sockets.delete(socket);
       unsubscribe.forEach((u) => u());
     });
-    socket.on('error', () => {}); // a client that vanished; its calls are abandoned
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      // A client that vanished (ECONNRESET, EPIPE): its calls are abandoned, nothing to say. Without a
+      // code the error is ours: the client broke the protocol, and the log says how.
+      if (!e.code) log('warning', `control connection closed: ${e.message}`);
+    });
     const serverNonce = nonce();
     let clientNonce: string | null = null;
     let trusted = false;
@@ -108,7 +112,7 @@ export async function serveControl(api: ServedApi, dataDir: string, log: Control
         clearTimeout(timer);
         return sendLine(socket, { welcome: 1 });
       }
-      const req = msg as unknown as Request;
+      const req = toRequest(msg);
       if (req.method === 'onStatus') {
         unsubscribe.push(api.onStatus((status) => send({ event: 'status', status })));
         return send({ id: req.id, result: null });

@@ -39,6 +39,27 @@ export function readLines(socket: net.Socket, onLine: (line: string) => Promise<
   });
 }
 
+/** A call from a client that passed the handshake; anything else is a protocol error. */
+export function toRequest(msg: Record<string, unknown>): Request {
+  const { id, method, args } = msg;
+  if (typeof id !== 'number' || typeof method !== 'string' || !(args === undefined || Array.isArray(args))) throw new Error('control message is not a call');
+  return { id, method, ...(args === undefined ? {} : { args }) };
+}
+
+/**
+ * The relay's answer to a call, or an event. Its shape is checked; its payload (a status, a result) is
+ * the relay's own, which proved it holds the control key.
+ */
+export function toResponse(msg: Record<string, unknown>): Response {
+  if (msg.event === 'status' && typeof msg.status === 'object' && msg.status !== null) return { event: 'status', status: msg.status as RelayStatus };
+  if (msg.event === 'step' && typeof msg.step === 'object' && msg.step !== null) return { event: 'step', step: msg.step as ConnectionStep };
+  if (typeof msg.id !== 'number') throw new Error('control message is not an answer');
+  const error = msg.error as { kind?: unknown; message?: unknown } | undefined;
+  if (error === undefined) return { id: msg.id, result: msg.result };
+  if (typeof error !== 'object' || error === null || typeof error.kind !== 'string' || typeof error.message !== 'string') throw new Error('control message has a malformed error');
+  return { id: msg.id, error: { kind: error.kind as RelayError['kind'], message: error.message } };
+}
+
 /** Parses a line as a JSON object; anything else is a protocol error. */
 export function parseLine(line: string): Record<string, unknown> {
   const v: unknown = JSON.parse(line);

@@ -2,7 +2,7 @@
 // that tells the sending application's owner what happened, as Postfix's bounce(8) does.
 import crypto from 'node:crypto';
 import { CONTROL_CHARACTER, headerField, mailbox, unstructured } from '../mail/header-field.js';
-import { rfc5322Date } from '../receive/headers.js';
+import { rfc5322Date } from '../mail/date.js';
 import type { MessageState, RecipientState } from '../spool/state.js';
 
 export type DsnKind = 'failed' | 'delayed';

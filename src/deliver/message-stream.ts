@@ -2,6 +2,9 @@
 // rewriting) when one is given. Only the header section is held in memory; the body streams from disk.
 import fs from 'node:fs/promises';
 import { pipeline, Readable, Transform } from 'node:stream';
+import type { Attempt } from './classify.js';
+import type { Conversation } from './conversation.js';
+import type { OutgoingMessage } from './transport.js';
 
 /** Larger header sections are sent unchanged: a rewrite must never truncate a message. */
 const MAX_HEADER = 256 * 1024;
@@ -10,6 +13,21 @@ export interface OpenedMessage {
   stream: Readable;
   /** Bytes that will be sent (the file's size, adjusted by the rewrite). */
   size: number;
+}
+
+/**
+ * The message of one attempt as nodemailer sends it: our own stream rather than raw:{path}, because
+ * its 'end' (recorded in `attempt.bodySent`) tells a reply lost after the final dot (maybe delivered)
+ * from one lost earlier, which nodemailer reports identically. Destroy `body` when the attempt ends.
+ */
+export async function mailFor(message: OutgoingMessage, attempt: Attempt, conversation: Conversation, signal: AbortSignal) {
+  const { envelope, rewriteHeaders } = message;
+  const opened = await openMessage(message.contentPath, rewriteHeaders, () => conversation.taken());
+  const body = opened.stream;
+  body.once('end', () => { attempt.bodySent = true; });
+  // nodemailer copies use8BitMime from the envelope to MAIL FROM's BODY=8BITMIME.
+  const size = rewriteHeaders ? opened.size : message.size;
+  return { body, mail: { envelope: { from: envelope.from, to: envelope.to, size, use8BitMime: envelope.eightBit === true }, raw: body, messageId: conversation.token, signal } };
 }
 
 /** `onRead` is called for each block the connection takes (the data phase's clock, conversation.ts). */

@@ -8,11 +8,11 @@ import nodemailer, { type NodemailerError, type SMTPTransportOptions } from 'nod
 import type { Config } from '../config/schema.js';
 import { outcomeOfError, outcomeOfSuccess, type Attempt } from './classify.js';
 import { Conversations, type Waiting } from './conversation.js';
-import { openMessage } from './message-stream.js';
+import { mailFor } from './message-stream.js';
 import { chooseHeloName, createResolver, resolveRoute, RouteError } from './mx-resolve.js';
 import type { AttemptOutcome, RecipientOutcome } from './outcome.js';
-import type { DeliveryTransport } from './queue-manager.js';
-import type { Envelope, Timeouts } from './smarthost.js';
+import type { Timeouts } from './smarthost.js';
+import type { DeliveryTransport, OutgoingMessage } from './transport.js';
 
 /** Domains of one message delivered at once (ZoneMTA and Postfix open up to 5 connections per destination). */
 const DOMAINS_AT_ONCE = 5;
@@ -65,13 +65,14 @@ export class MxTransport implements DeliveryTransport {
    * Never reports destinationFailure: one unreachable domain must not hold up mail to the others, so
    * its recipients simply defer on their own schedule.
    */
-  async send(envelope: Envelope, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome> {
+  async send(message: OutgoingMessage): Promise<AttemptOutcome> {
+    const { envelope } = message;
     const byDomain = new Map<string, string[]>();
     for (const address of envelope.to) {
       const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
       byDomain.set(domain, [...(byDomain.get(domain) ?? []), address]);
     }
-    const outcomes = await inParallel([...byDomain], DOMAINS_AT_ONCE, ([domain, to]) => this.sendToDomain(domain, { from: envelope.from, to }, rawPath, size, rewriteHeaders));
+    const outcomes = await inParallel([...byDomain], DOMAINS_AT_ONCE, ([domain, to]) => this.sendToDomain(domain, { ...message, envelope: { ...envelope, to } }));
     // Each recipient names the server of its own domain.
     const byAddress = new Map(outcomes.flatMap((o) => o.recipients.map((r) => [r.address, { ...r, relay: o.relay }] as const)));
     return {
@@ -92,7 +93,8 @@ export class MxTransport implements DeliveryTransport {
     if (force) this.stopped.abort();
   }
 
-  private async sendToDomain(domain: string, envelope: Envelope, rawPath: string, size: number | undefined, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome> {
+  private async sendToDomain(domain: string, message: OutgoingMessage): Promise<AttemptOutcome> {
+    const { envelope } = message;
     let targets: Target[];
     try {
       const route = await resolveRoute(domain, { ipFamily: this.config.delivery.ipFamily, resolver: this.resolver });
@@ -106,7 +108,7 @@ export class MxTransport implements DeliveryTransport {
     let outcome: AttemptOutcome | null = null;
     for (const target of targets) {
       if (this.stopped.signal.aborted) break;
-      outcome = await this.sendTo(target, helo, envelope, rawPath, size, rewriteHeaders);
+      outcome = await this.sendTo(target, helo, message);
       // A reply about the message is the domain's answer; only a host that could not take the
       // transaction at all (no connection, TLS failure, refusing greeting or EHLO, 421, 530) sends us
       // to the next MX (RFC 5321 §5.1). After the final dot the message may be there: never twice.
@@ -121,20 +123,13 @@ export class MxTransport implements DeliveryTransport {
   }
 
   /** One SMTP conversation with one address of one MX host. */
-  private async sendTo(target: Target, helo: string, envelope: Envelope, rawPath: string, size: number | undefined, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome> {
-    const attempt: Attempt = { recipients: envelope.to, relay: `${target.host}[${target.address}]:${this.port}`, bodySent: false };
+  private async sendTo(target: Target, helo: string, message: OutgoingMessage): Promise<AttemptOutcome> {
+    const attempt: Attempt = { recipients: message.envelope.to, relay: `${target.host}[${target.address}]:${this.port}`, bodySent: false };
     const connection = nodemailer.createTransport(this.connectionOptions(target, helo));
-    const conversation = this.conversations.start(attempt.relay, envelope);
-    // Our own stream rather than raw:{path}: its 'end' tells a reply lost after the final dot
-    // (maybe delivered) from one lost earlier.
-    const message = await openMessage(rawPath, rewriteHeaders, () => conversation.taken());
-    const body = message.stream;
-    body.once('end', () => { attempt.bodySent = true; });
+    const conversation = this.conversations.start(attempt.relay, message.envelope);
+    const { body, mail } = await mailFor(message, attempt, conversation, AbortSignal.any([this.stopped.signal, conversation.signal]));
     try {
-      const info = await connection.sendMail({
-        envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size, use8BitMime: envelope.eightBit === true },
-        raw: body, messageId: conversation.token, signal: AbortSignal.any([this.stopped.signal, conversation.signal]),
-      });
+      const info = await connection.sendMail(mail);
       return outcomeOfSuccess(attempt, info);
     } catch (err) {
       const e = err as NodemailerError;

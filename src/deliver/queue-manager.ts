@@ -6,27 +6,10 @@ import type { MailLog } from '../log/mail-log.js';
 import type { Entry, QueueEntry, Spool } from '../spool/spool.js';
 import type { MessageState, RecipientState } from '../spool/state.js';
 import { waitingText, type Waiting } from './conversation.js';
+import type { Blocked, DeliveryTransport } from './transport.js';
 import type { AttemptOutcome } from './outcome.js';
-import type { Envelope } from './smarthost.js';
 import { retryDelay } from './retry.js';
 import type { SenderRewriter } from '../rewrite/senders.js';
-
-export interface DeliveryTransport {
-  /** One attempt; `rewriteHeaders` rewrites the header section on the way out (sender rewriting). */
-  send(envelope: Envelope, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome>;
-  /** Connects and authenticates without sending; rejects with the server's reply. */
-  verify(): Promise<void>;
-  /** Lets deliveries in flight finish, unless `force`: then they end now (as deferred). */
-  close(force?: boolean): void | Promise<void>;
-  /** Deliveries in progress: where each waits for the server, and since when. */
-  waiting?(): Waiting[];
-}
-
-/** Why delivery is not running, when it is not: shown as the relay's state and last error. */
-export interface Blocked {
-  state: 'paused' | 'auth-failed' | 'unconfigured';
-  reason: string;
-}
 
 export interface QueueManagerOptions {
   spool: Spool;
@@ -71,6 +54,21 @@ export interface Stalled {
   message: string;
 }
 
+/** QueueManager.status(): where delivery stands. */
+export interface QueueStatus {
+  /** Why delivery is stopped until the user acts (bad password, no smarthost), or null. */
+  blocked: Blocked | null;
+  paused: boolean;
+  /** Deliveries in progress. */
+  sending: number;
+  lastError: string | null;
+  lastDelivery: LastDelivery | null;
+  /** The destination refusing connections: since when, why, and until when nothing is tried; null when it is not. */
+  unreachable: { since: number; until: number; reason: string; host: string } | null;
+  /** When the loop looks at the queue next (the earliest due message it knows of), or null while it is busy or stopped. */
+  nextDue: number | null;
+}
+
 /** Settings a config change can replace while the relay runs. */
 export type QueueSettings = Pick<QueueManagerOptions, 'schedule' | 'maxQueueTime' | 'delayWarningAfter' | 'concurrency' | 'rewriter'>;
 
@@ -97,9 +95,11 @@ export class QueueManager {
   private readonly retired = new Set<DeliveryTransport>();
   private userPaused = false;
   /** Set when delivery cannot proceed until the user acts (bad password, no smarthost). */
-  blocked: Blocked | null = null;
-  lastError: string | null = null;
-  lastDelivery: LastDelivery | null = null;
+  private blocked: Blocked | null = null;
+  private lastError: string | null = null;
+  private lastDelivery: LastDelivery | null = null;
+  /** What a config change can replace (retry schedule, connection limit, rewriting); the rest of opts stays. */
+  private settings: QueueSettings;
   /** The destination refused or dropped connections: nothing is tried before this time. */
   private throttledUntil = 0;
   private consecutiveFailures = 0;
@@ -110,25 +110,28 @@ export class QueueManager {
   /** Set by flush(): the next pass treats every waiting recipient as due (Postfix's `postqueue -f`). */
   private flushing = false;
 
-  constructor(private readonly opts: QueueManagerOptions) {}
-
-  get sending(): number {
-    return this.active.size;
+  constructor(private readonly opts: QueueManagerOptions) {
+    const { schedule, maxQueueTime, delayWarningAfter, concurrency, rewriter } = opts;
+    this.settings = { schedule, maxQueueTime, delayWarningAfter, concurrency, rewriter };
   }
 
-  get paused(): boolean {
-    return this.userPaused;
+  /** Where delivery stands now, for the relay's status and the queue listing. */
+  status(): QueueStatus {
+    return {
+      blocked: this.blocked,
+      paused: this.userPaused,
+      sending: this.active.size,
+      lastError: this.lastError,
+      lastDelivery: this.lastDelivery,
+      unreachable: this.consecutiveFailures === 0 ? null
+        : { since: this.unreachableSince, until: this.throttledUntil, reason: this.unreachableReason, host: this.unreachableHost },
+      nextDue: Number.isFinite(this.sleepTarget) ? this.sleepTarget : null,
+    };
   }
 
-  /** The destination refusing connections: since when, why, and until when nothing is tried; null when it is not. */
-  get unreachable(): { since: number; until: number; reason: string; host: string } | null {
-    if (this.consecutiveFailures === 0) return null;
-    return { since: this.unreachableSince, until: this.throttledUntil, reason: this.unreachableReason, host: this.unreachableHost };
-  }
-
-  /** When the loop looks at the queue next (the earliest due message it knows of), or null while it is busy or stopped. */
-  get nextDue(): number | null {
-    return Number.isFinite(this.sleepTarget) ? this.sleepTarget : null;
+  /** The last error stops being news once nothing waits any more, unless it is what stops delivery. */
+  dismissError(): void {
+    if (!this.blocked) this.lastError = null;
   }
 
   start(): void {
@@ -159,7 +162,7 @@ export class QueueManager {
 
   /** New retry schedule or connection limit from a changed config; also lifts any block. */
   configure(settings: QueueSettings): void {
-    Object.assign(this.opts, settings);
+    this.settings = settings;
     this.renewTransport();
   }
 
@@ -265,7 +268,7 @@ export class QueueManager {
 
   private async admit(e: Entry, horizon: number): Promise<void> {
     if (this.active.has(e.id) || this.opts.isClaimed?.(e.id) || !this.canAdmit()) return;
-    while (this.active.size >= this.opts.concurrency && !this.stopping) await new Promise<void>((r) => this.slotWaiters.push(r));
+    while (this.active.size >= this.settings.concurrency && !this.stopping) await new Promise<void>((r) => this.slotWaiters.push(r));
     if (!this.canAdmit() || this.active.has(e.id) || this.opts.isClaimed?.(e.id)) return;
     const job = this.deliver(e, horizon).finally(() => {
       this.active.delete(e.id);
@@ -286,9 +289,9 @@ export class QueueManager {
       const transport = await this.getTransport();
       if (!transport) return;
       const started = Date.now();
-      const rw = this.opts.rewriter;
+      const rw = this.settings.rewriter;
       const envelope = { from: rw ? rw.envelope(state.from) : state.from, to: due.map((r) => r.a), eightBit: state.eightBit === true, smtputf8: state.smtputf8 === true };
-      const outcome = await transport.send(envelope, this.opts.spool.contentPath(state.id), state.size, rw?.headers);
+      const outcome = await transport.send({ envelope, contentPath: this.opts.spool.contentPath(state.id), size: state.size, rewriteHeaders: rw?.headers });
       if (outcome.authFailure) {
         // A configuration problem, not the message's: it keeps its place and its retries.
         const why = outcome.recipients.find((r) => r.verdict !== 'sent')?.response ?? '';
@@ -315,7 +318,7 @@ export class QueueManager {
    */
   private applyOutcome(state: MessageState, outcome: AttemptOutcome, started: number): [kind: 'failed' | 'delayed', RecipientState[]][] {
     const now = Date.now();
-    const { schedule, maxQueueTime, delayWarningAfter } = this.opts;
+    const { schedule, maxQueueTime, delayWarningAfter } = this.settings;
     const expires = state.created + maxQueueTime;
     const failed: RecipientState[] = [];
     for (const o of outcome.recipients) {
@@ -368,7 +371,7 @@ export class QueueManager {
     this.unreachableReason = outcome.recipients[0]?.response ?? 'no reply';
     this.unreachableHost = outcome.relay;
     this.consecutiveFailures++;
-    const wait = retryDelay(this.opts.schedule, this.consecutiveFailures);
+    const wait = retryDelay(this.settings.schedule, this.consecutiveFailures);
     this.throttledUntil = Date.now() + wait;
     this.wakeBy(this.throttledUntil);
     this.retireTransport(); // the next attempt resolves the smarthost's name again

@@ -1,38 +1,27 @@
 // The outbound side in smarthost mode: one nodemailer SMTP pool to the configured relay. It sends a
 // spooled message as is and reports the result per recipient (classify.ts); it never retries, the
 // spool owns every retry.
-import { X509Certificate } from 'node:crypto';
 import dns from 'node:dns/promises';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import tls from 'node:tls';
 import nodemailer, { type NodemailerError, type SMTPPoolOptions, type SMTPPoolSentMessageInfo, type Transporter } from 'nodemailer';
 import type { SMTPConnectionCustomAuthContext } from 'nodemailer/lib/smtp-connection';
-import { ConfigError, type Config } from '../config/schema.js';
+import { readCaFile } from '../config/ca-file.js';
+import { dnsFamily, heloName } from '../config/outbound.js';
+import type { Config } from '../config/schema.js';
+import { authExchange, preferredMechanism, type SendCommand } from './auth-exchange.js';
 import { outcomeOfError, outcomeOfSuccess, type Attempt } from './classify.js';
 import { Conversations, type Phase, type Waiting } from './conversation.js';
-import { openMessage } from './message-stream.js';
+import { mailFor } from './message-stream.js';
 import type { AttemptOutcome } from './outcome.js';
+import type { OutgoingMessage } from './transport.js';
 import { authFailureHint } from '../oauth/advice.js';
 import type { AccessTokenSource } from '../oauth/token.js';
 import { asDeliveryError, tokenForDelivery, xoauth2Auth } from '../oauth/xoauth2.js';
 
 const POOL_GAVE_UP = 'Reached maximum number of retries after connection was closed';
 
-export interface Envelope {
-  /** '' for the null sender: MAIL FROM:<> (bounces). */
-  from: string;
-  to: string[];
-  /** 8-bit content: sent with BODY=8BITMIME, and only to a server that offers it (extensions.ts). */
-  eightBit?: boolean;
-  /** The client asked for SMTPUTF8: sent only to a server that offers it. */
-  smtputf8?: boolean;
-}
-
 type Pool = Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
-/** nodemailer copies use8BitMime from the envelope to MAIL FROM's BODY=8BITMIME; its types omit it. */
-export type SendEnvelope = { from: string; to: string[]; size?: number };
 export type Timeouts = Partial<Pick<SMTPPoolOptions, 'connectionTimeout' | 'greetingTimeout' | 'socketTimeout'>> & {
   /** Per-phase limits instead of RFC 5321's (conversation.ts); tests shorten them. */
   phases?: Partial<Record<Phase, number>>;
@@ -98,10 +87,9 @@ export class SmarthostTransport {
 
   private async createPool(signIn: boolean): Promise<Pool> {
     const { host, port } = this.config.smarthost;
-    const family = { auto: 0, ipv4: 4, ipv6: 6 }[this.config.delivery.ipFamily];
     let address: string;
     try {
-      address = net.isIP(host) ? host : (await dns.lookup(host, { family })).address;
+      address = net.isIP(host) ? host : (await dns.lookup(host, { family: dnsFamily(this.config) })).address;
     } catch (e) {
       throw Object.assign(new Error(`cannot resolve ${host}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`), { code: 'EDNS' });
     }
@@ -116,12 +104,11 @@ export class SmarthostTransport {
   }
 
   /**
-   * One attempt to hand the message in `rawPath` (RFC 5322 bytes, sent unchanged) to the smarthost.
-   * SMTP and network failures come back as the outcome; only local problems (an unreadable spool
-   * file) reject. `rewriteHeaders` (sender rewriting) is applied to the header section on the way out.
+   * One attempt to hand the message to the smarthost. SMTP and network failures come back as the
+   * outcome; only local problems (an unreadable spool file) reject.
    */
-  async send(envelope: Envelope, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome> {
-    const attempt: Attempt = { recipients: envelope.to, relay: this.relay, bodySent: false };
+  async send(message: OutgoingMessage): Promise<AttemptOutcome> {
+    const attempt: Attempt = { recipients: message.envelope.to, relay: this.relay, bodySent: false };
     if (this.missingPassword) return outcomeOfError(attempt, this.missingPassword);
     const tokenFailure = await this.renewToken();
     if (tokenFailure) return this.withAuthHint(outcomeOfError(attempt, tokenFailure));
@@ -132,7 +119,7 @@ export class SmarthostTransport {
       return outcomeOfError(attempt, err as NodemailerError);
     }
     attempt.relay = this.relay;
-    const first = await this.sendThrough(pool, attempt, envelope, rawPath, size, rewriteHeaders);
+    const first = await this.sendThrough(pool, attempt, message);
     if (!('noTls' in first)) return first;
     // opportunistic with a sign-in method and no TLS: the message may still go without logging in.
     try {
@@ -140,23 +127,16 @@ export class SmarthostTransport {
     } catch (err) {
       return outcomeOfError(attempt, err as NodemailerError);
     }
-    const second = await this.sendThrough(pool, { ...attempt, bodySent: false }, envelope, rawPath, size, rewriteHeaders);
+    const second = await this.sendThrough(pool, { ...attempt, bodySent: false }, message);
     return 'noTls' in second ? outcomeOfError(attempt, second.noTls) : this.loginWithheld(second, first.noTls);
   }
 
-  private async sendThrough(pool: Pool, attempt: Attempt, envelope: Envelope, rawPath: string, size?: number, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome | { noTls: NodemailerError }> {
-    // Our own stream rather than raw:{path}: its 'end' is how we tell a reply lost after the final
-    // dot (maybe delivered) from one lost earlier, which nodemailer reports identically.
+  private async sendThrough(pool: Pool, attempt: Attempt, message: OutgoingMessage): Promise<AttemptOutcome | { noTls: NodemailerError }> {
     const { host, port } = this.config.smarthost;
-    const conversation = this.conversations.start(`${net.isIPv6(host) ? `[${host}]` : host}:${port}`, envelope);
-    const message = await openMessage(rawPath, rewriteHeaders, () => conversation.taken());
-    const body = message.stream;
-    body.once('end', () => { attempt.bodySent = true; });
+    const conversation = this.conversations.start(`${net.isIPv6(host) ? `[${host}]` : host}:${port}`, message.envelope);
+    const { body, mail } = await mailFor(message, attempt, conversation, conversation.signal);
     try {
-      const info = await pool.sendMail({
-        envelope: { from: envelope.from, to: envelope.to, size: rewriteHeaders ? message.size : size, use8BitMime: envelope.eightBit === true },
-        raw: body, messageId: conversation.token, signal: conversation.signal,
-      });
+      const info = await pool.sendMail(mail);
       return this.hidePassword(outcomeOfSuccess(attempt, info));
     } catch (err) {
       let e = err as NodemailerError;
@@ -270,7 +250,7 @@ function poolOptions(config: Config, password: string | null, address: string, c
     maxMessages: 100,
     // The spool owns every retry; a pool requeue could also resend a message whose reply was lost.
     maxRequeues: 0,
-    name: config.delivery.heloName || os.hostname(),
+    name: heloName(config),
     connectionTimeout: 30_000,
     greetingTimeout: 30_000,
     // A backstop only: each phase has its own, shorter limit (conversation.ts).
@@ -313,41 +293,18 @@ function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
 
-/** Reads smarthost.caFile once, failing with the setting's name rather than at every connection. */
-export function readCaFile(file: string): string {
-  try {
-    const pem = readFileSync(file, 'utf8');
-    new X509Certificate(pem); // fails now, naming the setting, rather than at every connection
-    return pem;
-  } catch (e) {
-    const reason = `cannot use "${file}" as a PEM certificate file: ${(e as Error).message}`;
-    throw new ConfigError(`smarthost.caFile: ${reason}`, [{ path: 'smarthost.caFile', message: reason }]);
-  }
-}
-
-/** mechanism "auto": what the relay uses among the mechanisms a server offers (LOGIN before PLAIN). */
-export function preferredMechanism(offered: string[]): 'LOGIN' | 'PLAIN' | 'CRAM-MD5' | undefined {
-  return (['LOGIN', 'PLAIN', 'CRAM-MD5'] as const).find((m) => offered.includes(m));
-}
-
 /**
  * mechanism "auto": LOGIN when the server offers it, else PLAIN. Microsoft 365 lists PLAIN but rejects
  * it while LOGIN works; elsewhere the two are equivalent. nodemailer calls this only when it picked
  * PLAIN, so a server offering just LOGIN or CRAM-MD5 gets nodemailer's own implementation.
  */
 async function loginFirst({ auth, authMethods, sendCommand }: SMTPConnectionCustomAuthContext): Promise<void> {
-  const { user, pass } = auth.credentials;
-  const base64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
-  const step = async (command: string, expected: number, mechanism: string) => {
-    const reply = await sendCommand(command);
-    // nodemailer adds the server's reply to this message and keeps it as err.response.
-    if (Number(reply.response.slice(0, 3)) !== expected) throw new Error(`AUTH ${mechanism} failed`);
+  const mechanism = preferredMechanism(authMethods) === 'LOGIN' ? 'LOGIN' : 'PLAIN';
+  const send: SendCommand = async (line) => {
+    const reply = await sendCommand(line);
+    return { code: Number(reply.response.slice(0, 3)), text: reply.response };
   };
-  if (preferredMechanism(authMethods) === 'LOGIN') {
-    await step('AUTH LOGIN', 334, 'LOGIN');
-    await step(base64(user), 334, 'LOGIN');
-    await step(base64(pass), 235, 'LOGIN');
-  } else {
-    await step(`AUTH PLAIN ${base64(`\0${user}\0${pass}`)}`, 235, 'PLAIN');
-  }
+  const last = await authExchange(send, mechanism, auth.credentials);
+  // nodemailer adds the server's last reply to this message and keeps it as err.response.
+  if (last.code !== 235) throw new Error(`AUTH ${mechanism} failed`);
 }

@@ -6,7 +6,8 @@
 // call of the tray and the window goes through here, so they work the same in every mode.
 import { EventEmitter } from 'node:events';
 import { stoppedStatus } from '../health/model.js';
-import { methodArgs, RelayError, type ConnectionStep, type RelayApi, type RelayMethod, type RelayStatus } from '../api/contract.js';
+import { forwardCalls } from '../api/calls.js';
+import { RelayError, type ConnectionStep, type RelayApi, type RelayMethod, type RelayStatus } from '../api/contract.js';
 import { connectControl, type RemoteRelay } from '../control/client.js';
 import { ControlAccessError } from '../control/key.js';
 import { readPublicStatus } from '../control/public-status.js';
@@ -206,9 +207,8 @@ export class RelayLink {
       if (!this.remote) return Promise.reject(this.refusal());
       return (this.remote[method] as (...a: unknown[]) => Promise<unknown>)(...args);
     };
-    const calls = Object.fromEntries((Object.keys(methodArgs) as RelayMethod[]).map((m) => [m, forward(m)]));
     return {
-      ...(calls as unknown as Omit<RelayApi, 'onStatus' | 'onTestStep'>),
+      ...forwardCalls((method, args) => forward(method)(...args)),
       onStatus: (listener: (s: RelayStatus) => void) => {
         this.events.on('status', listener);
         return () => this.events.off('status', listener);

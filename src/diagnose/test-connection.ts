@@ -1,15 +1,15 @@
 // test-connection: walks the way to the smarthost one step at a time (DNS, TCP, TLS, banner, EHLO,
 // STARTTLS with the certificate, AUTH) and reports each step's outcome, timing and the server's exact
 // reply, so an admin sees where it breaks and why. It never sends mail (no MAIL FROM).
-import crypto from 'node:crypto';
 import dns from 'node:dns/promises';
 import net from 'node:net';
-import os from 'node:os';
 import tls from 'node:tls';
 import type { ConnectionStep, StepName, TestConnectionResult } from '../api/contract.js';
 import type { Config } from '../config/schema.js';
-import { preferredMechanism, readCaFile } from '../deliver/smarthost.js';
-import { adviceFor } from './advice.js';
+import { readCaFile } from '../config/ca-file.js';
+import { describeTls, dnsFamily, heloName } from '../config/outbound.js';
+import { authExchange, preferredMechanism } from '../deliver/auth-exchange.js';
+import { adviceFor } from '../advice/catalogue.js';
 import { SmtpProbe, type Reply } from './smtp-probe.js';
 
 export interface TestCredentials {
@@ -35,8 +35,9 @@ export async function testConnection(config: Config, credentials: TestCredential
   const { host, port, security, verifyCertificate, caFile, auth } = config.smarthost;
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const steps: ConnectionStep[] = [];
-  const target = `${host}:${port} (${describeSecurity(security, verifyCertificate)}${auth.method !== 'none' ? `, AUTH as ${auth.username}` : ''})`;
-  let probe: SmtpProbe | null = null;
+  const target = `${host}:${port} (${describeTls({ security, verifyCertificate, caFile })}${auth.method !== 'none' ? `, AUTH as ${auth.username}` : ''})`;
+  // A holder, not a `let`: TypeScript does not see assignments made inside the step callbacks.
+  const opened: { probe: SmtpProbe | null } = { probe: null };
 
   const warnings: string[] = [];
   /** Runs one step; a throw or a false `ok` ends the test there. */
@@ -65,19 +66,19 @@ export async function testConnection(config: Config, credentials: TestCredential
     let address = host;
     await step('dns', async () => {
       if (net.isIP(host)) return { ok: true, detail: `${host} is an address` };
-      const family = { auto: 0, ipv4: 4, ipv6: 6 }[config.delivery.ipFamily];
-      const all = await dns.lookup(host, { family, all: true });
+      const all = await dns.lookup(host, { family: dnsFamily(config), all: true });
       address = all[0]?.address ?? '';
       return { ok: all.length > 0, detail: `${host} -> ${all.map((a) => a.address).join(', ')}` };
     });
     await step('tcp', async () => {
-      probe = await SmtpProbe.connect(address, port, timeoutMs, security === 'tls' ? tlsOptions : undefined);
+      opened.probe = await SmtpProbe.connect(address, port, timeoutMs, security === 'tls' ? tlsOptions : undefined);
       return { ok: true, detail: `connected to ${address}:${port}` };
     });
-    const p = probe as unknown as SmtpProbe;
+    const p = opened.probe;
+    if (!p) throw new StepFailed('no connection');
     if (security === 'tls') await step('tls', async () => certificateCheck(p.tlsSocket as tls.TLSSocket, host, verifyCertificate));
     await step('banner', async () => replyStep(await p.reply(), 220));
-    const helo = config.delivery.heloName || os.hostname();
+    const helo = heloName(config);
     let ehlo = await ehloStep(step, p, helo);
     const offersTls = /^\d{3}[- ]STARTTLS\b/im.test(ehlo.text);
     const signsIn = auth.method !== 'none';
@@ -130,11 +131,11 @@ export async function testConnection(config: Config, credentials: TestCredential
         return result;
       });
     }
-    return finish(target, steps, null, { encrypted, signedIn: signsIn, verified: verifyCertificate, warnings });
+    return finish(target, steps, null, auth.method, { encrypted, signedIn: signsIn, verified: verifyCertificate, warnings });
   } catch (e) {
-    return finish(target, steps, e instanceof StepFailed ? e.message : (e as Error).message, { encrypted: false, signedIn: false, verified: false, warnings });
+    return finish(target, steps, e instanceof StepFailed ? e.message : (e as Error).message, auth.method, { encrypted: false, signedIn: false, verified: false, warnings });
   } finally {
-    (probe as SmtpProbe | null)?.close();
+    opened.probe?.close();
   }
 }
 
@@ -146,7 +147,7 @@ interface StepResult {
 }
 
 /** The outcome in words that claim only what happened: no "TLS" without a handshake, no "accepted" without a login. */
-function finish(target: string, steps: ConnectionStep[], failure: string | null, done: { encrypted: boolean; signedIn: boolean; verified: boolean; warnings: string[] }): TestConnectionResult {
+function finish(target: string, steps: ConnectionStep[], failure: string | null, method: string, done: { encrypted: boolean; signedIn: boolean; verified: boolean; warnings: string[] }): TestConnectionResult {
   const failed = steps.find((s) => !s.ok) ?? null;
   const warnings = done.warnings.length ? { warnings: done.warnings } : {};
   if (failure === null) {
@@ -154,12 +155,7 @@ function finish(target: string, steps: ConnectionStep[], failure: string | null,
     const login = done.signedIn ? '; signed in' : '; no sign-in configured';
     return { ok: true, target, steps, failedStep: null, advice: null, message: `connected; ${tls}${login} (no mail was sent)${done.warnings.map((w) => `; WARNING: ${w}`).join('')}`, ...warnings };
   }
-  return { ok: false, target, steps, failedStep: failed?.step ?? null, advice: adviceFor(failure), message: `${failed ? `${failed.step}: ` : ''}${failure}`, ...warnings };
-}
-
-function describeSecurity(security: Config['smarthost']['security'], verify: boolean): string {
-  const name = { starttls: 'STARTTLS required', tls: 'implicit TLS', opportunistic: 'STARTTLS if offered', none: 'no TLS' }[security];
-  return security === 'none' ? name : `${name}, certificate ${verify ? 'verified' : 'NOT verified'}`;
+  return { ok: false, target, steps, failedStep: failed?.step ?? null, advice: adviceFor(failure, { method }), message: `${failed ? `${failed.step}: ` : ''}${failure}`, ...warnings };
 }
 
 function replyStep(r: Reply, expected: number): { ok: boolean; detail: string; reply: string } {
@@ -190,24 +186,10 @@ function certificateCheck(s: tls.TLSSocket, host: string, verify: boolean): { ok
 }
 
 /** AUTH with the mechanism the relay would use: a forced one, or LOGIN before PLAIN (Microsoft 365). */
-async function login(p: SmtpProbe, ehlo: string, mechanism: string, c: TestCredentials): Promise<{ ok: boolean; detail: string; reply: string }> {
+async function login(p: SmtpProbe, ehlo: string, mechanism: Config['smarthost']['auth']['mechanism'], c: TestCredentials): Promise<{ ok: boolean; detail: string; reply: string }> {
   const offered = (/^\d{3}[- ]AUTH[ =](.*)$/im.exec(ehlo)?.[1] ?? '').toUpperCase().split(/\s+/).filter(Boolean);
-  const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
   const pick = c.token ? 'XOAUTH2' : mechanism !== 'auto' ? mechanism : preferredMechanism(offered);
   if (!pick) return { ok: false, detail: `the server offered no supported AUTH mechanisms: ${offered.join(' ') || 'none'}`, reply: ehlo };
-  let r: Reply;
-  if (pick === 'XOAUTH2') r = await p.command(`AUTH XOAUTH2 ${b64(`user=${c.user}\x01auth=Bearer ${c.token}\x01\x01`)}`);
-  else if (pick === 'PLAIN') r = await p.command(`AUTH PLAIN ${b64(`\0${c.user}\0${c.pass}`)}`);
-  else if (pick === 'LOGIN') {
-    r = await p.command('AUTH LOGIN');
-    if (r.code === 334) r = await p.command(b64(c.user));
-    if (r.code === 334) r = await p.command(b64(c.pass ?? ''));
-  } else {
-    r = await p.command('AUTH CRAM-MD5');
-    if (r.code === 334) {
-      const challenge = Buffer.from(r.text.slice(4), 'base64').toString();
-      r = await p.command(b64(`${c.user} ${crypto.createHmac('md5', c.pass ?? '').update(challenge).digest('hex')}`));
-    }
-  }
+  const r = await authExchange((line) => p.command(line), pick, c);
   return { ok: r.code === 235, detail: r.code === 235 ? `logged in as ${c.user} with ${pick}` : `AUTH ${pick} refused`, reply: r.text };
 }

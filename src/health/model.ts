@@ -1,28 +1,8 @@
 // The one health model: what the relay's facts mean for mail, in words, with when it will try again
 // and the one thing that fixes it. The tray (icon, tooltip, menu, notifications), the window's header
 // and `status` all show this, so they never disagree.
-import type { RelayStatus } from '../api/contract.js';
+import type { Health, HealthState, RelayStatus } from '../api/contract.js';
 import { formatAge } from '../tray/age.js';
-
-export type HealthState =
-  | 'not-set-up' | 'running' | 'sending' | 'smarthost-unreachable' | 'sign-in-failed'
-  | 'mail-stuck' | 'disk-low' | 'paused' | 'stopped';
-
-/** What fixes the state; each surface shows it as its own control (a button, a menu item, a hint). */
-export type HealthAction = 'start' | 'set-up' | 'sign-in' | 'retry' | 'resume' | 'show-queue' | 'free-disk';
-
-export interface Health {
-  state: HealthState;
-  /** "Smarthost unreachable": a short title. */
-  title: string;
-  /** Why, in words, naming the host and the server's reply when there is one. */
-  cause: string;
-  /** When the relay tries again on its own (ms since epoch); null when it will not without the action (or has nothing to do). */
-  nextTry: number | null;
-  action: { id: HealthAction; label: string } | null;
-  /** Red: mail is not moving; amber: it may move late; green/blue: fine; grey: stopped. */
-  severity: 'error' | 'warning' | 'ok' | 'stopped';
-}
 
 /** The relay's facts the model reads (RelayStatus plus what only the relay knows). */
 export interface HealthFacts {

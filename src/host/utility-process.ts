@@ -41,5 +41,6 @@ export async function hostInUtilityProcess(port: ParentPort, argv: readonly stri
   });
 }
 
-const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+// Electron's utility process adds process.parentPort, which Node's types do not know.
+const parentPort = 'parentPort' in process ? (process.parentPort as ParentPort) : undefined;
 if (parentPort) void hostInUtilityProcess(parentPort, process.argv);

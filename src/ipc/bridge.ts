@@ -1,8 +1,9 @@
 // window.relay: RelayApi built on two primitives the preload supplies (ipcRenderer.invoke and a
 // subscription to the status channel). One named function per contract method, never a generic
 // invoke(channel), so the page can call nothing else (Electron security checklist #20).
+import { forwardCalls } from '../api/calls.js';
 import type { ConnectionStep, RelayApi, RelayError, RelayStatus } from '../api/contract.js';
-import { invokeChannel, RELAY_METHODS, type IpcReply } from './channels.js';
+import { invokeChannel, type IpcReply } from './channels.js';
 
 export type Invoke = (channel: string, ...args: unknown[]) => Promise<unknown>;
 export type Subscribe<T> = (listener: (value: T) => void) => () => void;
@@ -10,15 +11,12 @@ export type SubscribeStatus = Subscribe<RelayStatus>;
 
 /** Without `subscribeTestStep` (a transport with no step events), onTestStep never fires and the page shows the steps with the result. */
 export function createRelayBridge(invoke: Invoke, subscribeStatus: SubscribeStatus, subscribeTestStep?: Subscribe<ConnectionStep>): RelayApi {
-  const api: Record<string, unknown> = {
+  return Object.freeze({
+    ...forwardCalls(async (method, args) => unwrap((await invoke(invokeChannel(method), ...args)) as IpcReply)),
     // The listener gets the event's value alone, never the IpcRendererEvent (which carries the sender).
     onStatus: (listener: (status: RelayStatus) => void) => subscribeStatus((status) => listener(status)),
     onTestStep: (listener: (step: ConnectionStep) => void) => subscribeTestStep?.((step) => listener(step)) ?? (() => {}),
-  };
-  for (const method of RELAY_METHODS) {
-    api[method] = async (...args: unknown[]) => unwrap((await invoke(invokeChannel(method), ...args)) as IpcReply);
-  }
-  return Object.freeze(api) as unknown as RelayApi;
+  });
 }
 
 /**

@@ -2,7 +2,8 @@
 // checked twice before it reaches the relay: the sender must be the settings window's own page
 // (Electron security checklist #17), and the arguments must pass the contract's zod schemas.
 import { parseMethodArgs, RelayError, type RelayApi, type RelayMethod } from '../api/contract.js';
-import { invokeChannel, RELAY_METHODS, type IpcReply } from './channels.js';
+import { RELAY_METHODS } from '../api/calls.js';
+import { invokeChannel, type IpcReply } from './channels.js';
 
 /** The parts of Electron's IpcMainInvokeEvent the checks read. */
 export interface IpcInvokeEvent {

@@ -3,11 +3,16 @@
 // installed app got once through the browser (refresh-token grant, RFC 6749 §6).
 import { requestToken, type AccessToken } from './token.js';
 import { signJwtRs256 } from './jwt.js';
-import type { ServiceAccountKey } from './stored-secrets.js';
 
 export const GOOGLE_TOKEN_ENDPOINT = 'https://oauth2.googleapis.com/token';
 export const GOOGLE_AUTHORIZATION_ENDPOINT = 'https://accounts.google.com/o/oauth2/v2/auth';
 export const GMAIL_SCOPE = 'https://mail.google.com/';
+
+/** A Google service account's key, as stored (stored-secrets.ts keeps only these two fields). */
+export interface ServiceAccountKey {
+  clientEmail: string;
+  privateKey: string;
+}
 
 export interface GoogleEndpoint {
   tokenEndpoint: string;

@@ -5,7 +5,15 @@
 import type { ConfidentialClientApplication, INetworkModule, NetworkResponse, ServerError } from '@azure/msal-node';
 import { busy, refused, TokenError, unreachable, type AccessToken } from './token.js';
 import { getJson, httpsRequest, parseJson } from './https.js';
-import type { CertificateCredential } from './stored-secrets.js';
+
+/** The certificate an app signs in with, as stored (stored-secrets.ts reads it from the PEM bundle). */
+export interface CertificateCredential {
+  privateKey: string;
+  certificate: string;
+  /** SHA-256 of the certificate (hex, no colons): what Microsoft Entra ID matches it by. */
+  thumbprintSha256: string;
+  notAfter: string;
+}
 
 export const MICROSOFT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 export const EXCHANGE_SCOPE = 'https://outlook.office365.com/.default';

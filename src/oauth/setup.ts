@@ -3,7 +3,7 @@
 // and the settings window call them through RelayApi.
 import { RelayError, type OAuthSecretKind, type OAuthStatus } from '../api/contract.js';
 import type { Config } from '../config/schema.js';
-import { readCaFile } from '../deliver/smarthost.js';
+import { readCaFile } from '../config/ca-file.js';
 import type { CredentialStore } from '../secrets/credential-store.js';
 import { deleteLongSecret, getLongSecret, setLongSecret } from '../secrets/long-secret.js';
 import { resolveSmarthostPassword } from '../secrets/smarthost-password.js';

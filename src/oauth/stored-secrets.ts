@@ -15,6 +15,8 @@ import type { Config } from '../config/schema.js';
 import type { CredentialStore } from '../secrets/credential-store.js';
 import { smarthostAccount } from '../secrets/smarthost-password.js';
 import { oauthEndpoints } from './endpoints.js';
+import type { ServiceAccountKey } from './google.js';
+import type { CertificateCredential } from './microsoft.js';
 
 export type StoredSecretKind = 'certificate' | 'service-account' | 'refresh-token';
 
@@ -57,14 +59,6 @@ export async function unboundSecret(config: Config, store: CredentialStore, kind
     `(it is then kept for ${oauthEndpoints(config).tokenEndpoint} only), then delete the old entry "${legacy}" from the OS keychain`;
 }
 
-export interface CertificateCredential {
-  privateKey: string;
-  certificate: string;
-  /** SHA-256 of the certificate (hex, no colons): what Microsoft Entra ID matches it by. */
-  thumbprintSha256: string;
-  notAfter: string;
-}
-
 /** A PEM file with the certificate and its unencrypted private key, in either order; refused once expired. */
 export function parseCertificateBundle(pem: string): CertificateCredential {
   const c = readCertificateBundle(pem);
@@ -97,11 +91,6 @@ export function readCertificateBundle(pem: string): CertificateCredential {
     thumbprintSha256: cert.fingerprint256.replaceAll(':', ''),
     notAfter: new Date(cert.validTo).toISOString(),
   };
-}
-
-export interface ServiceAccountKey {
-  clientEmail: string;
-  privateKey: string;
 }
 
 /** A Google service account's JSON key; only its e-mail and private key are kept. */

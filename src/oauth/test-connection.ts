@@ -2,7 +2,7 @@
 // identity platform's answer and what to do about it.
 import type { TestConnectionResult } from '../api/contract.js';
 import type { Config } from '../config/schema.js';
-import { oauthAdviceFor } from './advice.js';
+import { adviceFor } from '../advice/catalogue.js';
 
 export function tokenTestFailure(config: Config, message: string): TestConnectionResult {
   const { host, port, auth } = config.smarthost;
@@ -11,7 +11,7 @@ export function tokenTestFailure(config: Config, message: string): TestConnectio
     target: `${host}:${port} (${auth.method} as ${auth.username})`,
     steps: [{ step: 'auth', ok: false, ms: 0, detail: `no OAuth2 access token: ${message}` }],
     failedStep: 'auth',
-    advice: oauthAdviceFor(message, auth.method),
+    advice: adviceFor(message, { method: auth.method }),
     message: `no OAuth2 access token: ${message}`,
   };
 }

@@ -3,15 +3,15 @@
 // failure, a config reload) keeps the token in hand instead of asking for another.
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import { readCaFile } from '../deliver/smarthost.js';
+import { readCaFile } from '../config/ca-file.js';
 import type { CredentialStore } from '../secrets/credential-store.js';
 import { getLongSecret } from '../secrets/long-secret.js';
 import { resolveSmarthostPassword } from '../secrets/smarthost-password.js';
 import { oauthEndpoints } from './endpoints.js';
 import { useNetworkSettings } from './https.js';
-import { refreshTokenGrant, serviceAccountGrant } from './google.js';
+import { refreshTokenGrant, serviceAccountGrant, type ServiceAccountKey } from './google.js';
 import { clientCredentialsGrant } from './microsoft.js';
-import { credentialKind, neededSecrets, readCertificateBundle, storedSecretAccount, unboundSecret, type ServiceAccountKey, type StoredSecretKind } from './stored-secrets.js';
+import { credentialKind, neededSecrets, readCertificateBundle, storedSecretAccount, unboundSecret, type StoredSecretKind } from './stored-secrets.js';
 import { TokenCache, type AccessToken, type AccessTokenSource } from './token.js';
 
 const MISSING: Record<StoredSecretKind, string> = {
@@ -25,8 +25,10 @@ interface Loaded {
   stored: string | null;
 }
 
-/** Reads the secrets the configured credential needs; a missing one is named with how to store it. */
-/** `withheld`: why the environment's client secret was left out (it belongs to another host). */
+/**
+ * Reads the secrets the configured credential needs; a missing one is named with how to store it.
+ * `withheld`: why the environment's client secret was left out (it belongs to another host).
+ */
 async function loadSecrets(config: Config, store: CredentialStore, env?: NodeJS.ProcessEnv, withheld?: string | null): Promise<Loaded | { missing: string }> {
   const need = neededSecrets(credentialKind(config));
   let clientSecret: string | null = null;
@@ -52,16 +54,24 @@ function grantFor(config: Config, secrets: Loaded): () => Promise<AccessToken> {
   const ca = config.smarthost.caFile ? readCaFile(config.smarthost.caFile) : undefined;
   const google = { tokenEndpoint: ep.tokenEndpoint, scope: ep.scope, ca };
   const microsoft = { clientId: a.clientId, tokenEndpoint: ep.tokenEndpoint, scope: ep.scope, ca };
+  // loadSecrets has read what neededSecrets asks for this kind, or returned `missing`.
+  const clientSecret = () => loadedSecret(secrets.clientSecret, 'client secret');
+  const stored = () => loadedSecret(secrets.stored, 'stored secret');
   switch (credentialKind(config)) {
     case 'client-secret':
-      return clientCredentialsGrant({ ...microsoft, credential: { secret: secrets.clientSecret as string } });
+      return clientCredentialsGrant({ ...microsoft, credential: { secret: clientSecret() } });
     case 'certificate':
-      return clientCredentialsGrant({ ...microsoft, credential: { certificate: readCertificateBundle(secrets.stored as string) } });
+      return clientCredentialsGrant({ ...microsoft, credential: { certificate: readCertificateBundle(stored()) } });
     case 'service-account':
-      return serviceAccountGrant(JSON.parse(secrets.stored as string) as ServiceAccountKey, a.username, google);
+      return serviceAccountGrant(JSON.parse(stored()) as ServiceAccountKey, a.username, google);
     case 'installed-app':
-      return refreshTokenGrant({ clientId: a.clientId, clientSecret: secrets.clientSecret as string }, secrets.stored as string, google);
+      return refreshTokenGrant({ clientId: a.clientId, clientSecret: clientSecret() }, stored(), google);
   }
+}
+
+function loadedSecret(value: string | null, what: string): string {
+  if (value === null) throw new Error(`internal error: the OAuth2 ${what} was not read for this sign-in method`);
+  return value;
 }
 
 export class OAuthTokens {

@@ -1,7 +1,6 @@
 // Who may hand us mail: listen.allowedClients. Everyone else is refused at connect (554).
 import net from 'node:net';
-import { parseCidr } from '../config/schema.js';
-import { unmapIPv4 } from './networks.js';
+import { parseCidr, unmapIPv4 } from '../net/networks.js';
 
 export function allowList(ranges: string[]): (ip: string) => boolean {
   const list = new net.BlockList();

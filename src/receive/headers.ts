@@ -11,6 +11,7 @@
 //    out, and Gmail refuses mail without a Message-ID.
 // Each byte is looked at once, and at most HEADER_CAP bytes are held, so the cost is linear.
 import { headerField } from '../mail/header-field.js';
+import { rfc5322Date } from '../mail/date.js';
 
 /** Past this many bytes of header section, the rest is taken as it is (nothing inserted). */
 const HEADER_CAP = 256 * 1024;
@@ -173,16 +174,4 @@ export function receivedHeader(r: ReceivedInfo): string {
   const by = `by ${r.hostname} (SMTP Relay Tray) with ${r.protocol} id ${r.id}`;
   const parts = [`from ${helo} ([${r.ip}])`, r.rcpt ? by : `${by};`, ...(r.rcpt ? [`for <${r.rcpt}>;`] : []), rfc5322Date(r.date ?? new Date())];
   return `${headerField('Received', ...parts)}\r\n`;
-}
-
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-export function rfc5322Date(d: Date): string {
-  const off = -d.getTimezoneOffset();
-  const local = new Date(d.getTime() + off * 60_000);
-  const p = (n: number) => String(n).padStart(2, '0');
-  const zone = `${off >= 0 ? '+' : '-'}${p(Math.floor(Math.abs(off) / 60))}${p(Math.abs(off) % 60)}`;
-  return `${DAYS[local.getUTCDay()]}, ${local.getUTCDate()} ${MONTHS[local.getUTCMonth()]} ${local.getUTCFullYear()} ` +
-    `${p(local.getUTCHours())}:${p(local.getUTCMinutes())}:${p(local.getUTCSeconds())} ${zone}`;
 }

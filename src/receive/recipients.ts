@@ -4,7 +4,7 @@
 // literals to private or reserved addresses (a@[10.0.0.1]). A bare local part such as "postmaster"
 // has no domain to relay to. ("a@b"@relay and a@b@relay never get here: smtp-server answers 501.)
 // Plain user@domain, including public literals, passes.
-import { isNonPublic } from './networks.js';
+import { isNonPublic } from '../net/networks.js';
 
 /**
  * The reply text (after "553 ") that refuses this recipient, or null to accept it.

@@ -22,6 +22,8 @@ export function SendTestPage({ active }: { active: boolean }) {
   const [sent, setSent] = useState<{ id: string; at: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
+  /** smarthost.auth.method, so that a refused reply gets the OAuth2 advice when that is the sign-in. */
+  const [method, setMethod] = useState<string | undefined>(undefined);
   const state = useTestMessage(sent?.id ?? null);
 
   // The mailbox the relay signs in as is the likeliest address to test with (read when the page is shown:
@@ -29,6 +31,7 @@ export function SendTestPage({ active }: { active: boolean }) {
   useEffect(() => {
     if (!active) return;
     window.relay.getConfig().then((c) => {
+      setMethod(c?.smarthost?.auth?.method);
       const user = c?.smarthost?.auth?.username ?? '';
       if (user.includes('@')) setTo((t) => t || user);
     }, () => {});
@@ -59,14 +62,14 @@ export function SendTestPage({ active }: { active: boolean }) {
       {sent && state && (
         <div className={styles.progress} aria-live="polite">
           <Text>Queued at {localTime(sent.at)} as {sent.id}.</Text>
-          <Progress state={state} />
+          <Progress state={state} method={method} />
         </div>
       )}
     </Page>
   );
 }
 
-function Progress({ state }: { state: TestMessageState }) {
+function Progress({ state, method }: { state: TestMessageState; method: string | undefined }) {
   const { status } = useRelayStatus();
   const now = useNow(5000);
   switch (state.phase) {
@@ -80,6 +83,7 @@ function Progress({ state }: { state: TestMessageState }) {
               intent="warning"
               title={`Attempt ${r.attempts} did not get through${r.nextAttempt ? `; next try ${fromNow(r.nextAttempt, now)} (${localTime(r.nextAttempt, now)})` : ''}`}
               message={r.lastReply}
+              method={method}
             />
           )}
           {held && <AdviceBar intent="warning" title={`${STATE_LABELS[status.state]}: the message waits in the queue`} message={status.lastError} advice={status.advice ?? undefined} />}
@@ -97,7 +101,7 @@ function Progress({ state }: { state: TestMessageState }) {
         </MessageBar>
       );
     case 'failed':
-      return <AdviceBar title="The server refused the message" message={state.item.recipients[0]?.lastReply ?? 'no reply recorded'} />;
+      return <AdviceBar title="The server refused the message" message={state.item.recipients[0]?.lastReply ?? 'no reply recorded'} method={method} />;
     case 'gone':
       return <Text>The message left the queue without being delivered (it was deleted).</Text>;
     case 'error':

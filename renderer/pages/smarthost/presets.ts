@@ -1,7 +1,7 @@
 // Provider presets: what an admin would otherwise look up in each provider's documentation (its
 // SMTP set-up page: host, port, TLS mode and login).
 import type { Config } from '../../../src/config/schema.js';
-import { M365_BASIC_AUTH_TIMELINE } from '../../../src/diagnose/advice.js';
+import { M365_BASIC_AUTH_TIMELINE } from '../../../src/advice/catalogue.js';
 
 type Smarthost = Config['smarthost'];
 

@@ -127,3 +127,15 @@ export function isLoopback(address: string): boolean {
   const family = familyOf(ip);
   return family !== null && LOOPBACK[family].list.check(ip, family);
 }
+
+/** "127.0.0.0/8", "::1/128" or a bare address (a single host); null when it is neither. */
+export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | null {
+  const [address = '', prefixText, extra] = text.trim().split('/');
+  if (extra !== undefined) return null;
+  const v = net.isIP(address);
+  if (v === 0) return null;
+  const max = v === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : /^\d+$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefix >= 0 && prefix <= max)) return null;
+  return { address, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
+}

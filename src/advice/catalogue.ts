@@ -4,12 +4,10 @@
 // errors), most specific first.
 
 import type { Advice } from '../api/contract.js';
+import type { CatalogueEntry, OAuthProvider } from './entry.js';
+import { OAUTH_ENTRIES } from './oauth-entries.js';
 
 export type { Advice };
-
-interface Entry extends Advice {
-  match: RegExp;
-}
 
 /** Microsoft's schedule for SMTP AUTH with a password (message center MC786329, updated 27 January 2026). */
 export const M365_BASIC_AUTH_TIMELINE =
@@ -17,7 +15,9 @@ export const M365_BASIC_AUTH_TIMELINE =
   'and administrators can turn it back on; the date of its final removal will be announced in the second half of 2027.';
 
 /** Exported for the test that every entry is reachable from a real reply or error text. */
-export const CATALOGUE: readonly Entry[] = [
+export const CATALOGUE: readonly CatalogueEntry[] = [
+  // First: under OAuth2, a refused token reads like a refused password to the general entries below.
+  ...OAUTH_ENTRIES,
   {
     id: 'm365-basic-auth-off',
     match: /5\.7\.30\b.*basic authentication is not supported/is,
@@ -149,16 +149,35 @@ export const CATALOGUE: readonly Entry[] = [
   },
 ];
 
-/**
- * The advice for a reply or error text, or null when nothing in the catalogue fits. Given the configured
- * smarthost, the example commands name it instead of Microsoft 365's (`Test-NetConnection HOST -Port PORT`).
- */
-export function adviceFor(text: string | null | undefined, smarthost?: { host: string; port: number }): Advice | null {
+/** Where the text came from: the sign-in method in force (OAuth2 entries apply only under theirs), the smarthost. */
+export interface AdviceContext {
+  /** smarthost.auth.method. */
+  method?: string;
+  /** Given, the example commands name it instead of Microsoft 365's (`Test-NetConnection HOST -Port PORT`). */
+  smarthost?: { host: string; port: number };
+}
+
+/** The advice for a reply or error text, or null when nothing in the catalogue fits. */
+export function adviceFor(text: string | null | undefined, context: AdviceContext = {}): Advice | null {
   if (!text) return null;
-  const hit = CATALOGUE.find((e) => e.match.test(text));
+  const provider = providerOf(context.method);
+  const hit = CATALOGUE.find((e) => (!e.oauth || e.oauth === 'any' || e.oauth === provider) && e.match.test(text));
   if (!hit) return null;
+  const { smarthost } = context;
   const fix = smarthost?.host
     ? hit.fix.replace(/(Test-NetConnection|Resolve-DnsName) (smtp\.office365\.com|<host>)( -Port 587)?/g, (_, cmd: string, _h, port?: string) => `${cmd} ${smarthost.host}${port ? ` -Port ${smarthost.port}` : ''}`)
     : hit.fix;
   return { id: hit.id, cause: hit.cause, fix };
+}
+
+/** Only the OAuth2 entries: what a token failure means under `method`, or null. */
+export function oauthAdviceFor(text: string | null | undefined, method: string): Advice | null {
+  if (!text) return null;
+  const provider = providerOf(method);
+  const hit = OAUTH_ENTRIES.find((e) => (e.oauth === 'any' || e.oauth === provider) && e.match.test(text));
+  return hit ? { id: hit.id, cause: hit.cause, fix: hit.fix } : null;
+}
+
+function providerOf(method: string | undefined): OAuthProvider | null {
+  return method === 'oauth2-microsoft' ? 'microsoft' : method === 'oauth2-google' ? 'google' : null;
 }
