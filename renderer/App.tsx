@@ -1,7 +1,7 @@
 // The settings window: status on top, the pages on the left, the page on the right. Every page stays
 // mounted while another is shown, so unsaved input survives switching pages.
 import { FluentProvider, makeStaticStyles, makeStyles, tokens, webDarkTheme, webLightTheme } from '@fluentui/react-components';
-import { useEffect, useState, type ReactElement } from 'react';
+import { useEffect, useRef, useState, type ReactElement, type RefObject } from 'react';
 import { PageNav, PAGES } from './components/PageNav.js';
 import { ReadOnlyBanner } from './components/ReadOnlyBanner.js';
 import { StatusHeader } from './components/StatusHeader.js';
@@ -39,6 +39,22 @@ function useMedia(query: string): boolean {
   return matches;
 }
 
+/**
+ * In a window so low that the whole window scrolls (200 % zoom on 800×600), a page chosen while the
+ * status header fills most of the screen would open out of sight: scroll to the page list and the page.
+ */
+function useBodyInSight(): [RefObject<HTMLDivElement | null>, () => void] {
+  const body = useRef<HTMLDivElement>(null);
+  // Counts the admin's choices; on opening (0) the status header comes first.
+  const [chosen, setChosen] = useState(0);
+  useEffect(() => {
+    if (!chosen) return;
+    const top = body.current?.getBoundingClientRect().top ?? 0;
+    if (top > innerHeight / 2 && document.documentElement.scrollHeight > innerHeight) body.current?.scrollIntoView({ block: 'start' });
+  }, [chosen]);
+  return [body, () => setChosen((n) => n + 1)];
+}
+
 function pageContent(id: PageId, active: boolean): ReactElement {
   switch (id) {
     case 'smarthost': return <SmarthostPage />;
@@ -55,13 +71,14 @@ export function App() {
   const [page, go] = usePage();
   const dark = useMedia('(prefers-color-scheme: dark)');
   const narrow = useMedia(NARROW);
+  const [body, chose] = useBodyInSight();
   return (
     <FluentProvider theme={dark ? webDarkTheme : webLightTheme} className={styles.root}>
       <RelayStatusProvider>
         <StatusHeader go={go} />
         <ReadOnlyBanner />
-        <div className={styles.body}>
-          <PageNav page={page} onSelect={go} vertical={!narrow} />
+        <div ref={body} className={styles.body}>
+          <PageNav page={page} onSelect={(p) => { go(p); chose(); }} vertical={!narrow} />
           <main className={styles.main}>
             {PAGES.map((p) => (
               <div key={p.id} hidden={p.id !== page}>{pageContent(p.id, p.id === page)}</div>

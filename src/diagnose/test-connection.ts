@@ -130,9 +130,9 @@ export async function testConnection(config: Config, credentials: TestCredential
         return result;
       });
     }
-    return finish(target, steps, null, { encrypted, signedIn: signsIn, verified: verifyCertificate, warnings });
+    return finish(target, { host, port }, steps, null, { encrypted, signedIn: signsIn, verified: verifyCertificate, warnings });
   } catch (e) {
-    return finish(target, steps, e instanceof StepFailed ? e.message : (e as Error).message, { encrypted: false, signedIn: false, verified: false, warnings });
+    return finish(target, { host, port }, steps, e instanceof StepFailed ? e.message : (e as Error).message, { encrypted: false, signedIn: false, verified: false, warnings });
   } finally {
     (probe as SmtpProbe | null)?.close();
   }
@@ -145,8 +145,11 @@ interface StepResult {
   skipped?: boolean;
 }
 
-/** The outcome in words that claim only what happened: no "TLS" without a handshake, no "accepted" without a login. */
-function finish(target: string, steps: ConnectionStep[], failure: string | null, done: { encrypted: boolean; signedIn: boolean; verified: boolean; warnings: string[] }): TestConnectionResult {
+/**
+ * The outcome in words that claim only what happened: no "TLS" without a handshake, no "accepted" without a
+ * login; the advice's example commands name the configured host and port.
+ */
+function finish(target: string, smarthost: { host: string; port: number }, steps: ConnectionStep[], failure: string | null, done: { encrypted: boolean; signedIn: boolean; verified: boolean; warnings: string[] }): TestConnectionResult {
   const failed = steps.find((s) => !s.ok) ?? null;
   const warnings = done.warnings.length ? { warnings: done.warnings } : {};
   if (failure === null) {
@@ -154,7 +157,7 @@ function finish(target: string, steps: ConnectionStep[], failure: string | null,
     const login = done.signedIn ? '; signed in' : '; no sign-in configured';
     return { ok: true, target, steps, failedStep: null, advice: null, message: `connected; ${tls}${login} (no mail was sent)${done.warnings.map((w) => `; WARNING: ${w}`).join('')}`, ...warnings };
   }
-  return { ok: false, target, steps, failedStep: failed?.step ?? null, advice: adviceFor(failure), message: `${failed ? `${failed.step}: ` : ''}${failure}`, ...warnings };
+  return { ok: false, target, steps, failedStep: failed?.step ?? null, advice: adviceFor(failure, smarthost), message: `${failed ? `${failed.step}: ` : ''}${failure}`, ...warnings };
 }
 
 function describeSecurity(security: Config['smarthost']['security'], verify: boolean): string {
