@@ -20,11 +20,12 @@ const useGlobalStyles = makeStaticStyles({ body: { margin: 0 } });
 const useStyles = makeStyles({
   // The page scrolls under a fixed header; in a very low window (or at a large zoom) the whole window scrolls instead.
   root: { height: '100vh', display: 'flex', flexDirection: 'column', minWidth: 0, '@media (max-height: 420px)': { height: 'auto' } },
-  body: { flex: '1 1 0', minHeight: 0, display: 'flex', '@media (max-width: 560px)': { flexDirection: 'column' } },
+  // When the whole window scrolls, the body takes its content's height (not 0): the page row's sticky range is the body.
+  body: { flex: '1 1 0', minHeight: 0, display: 'flex', '@media (max-width: 560px)': { flexDirection: 'column' }, '@media (max-height: 420px)': { flex: 'none' } },
   main: {
     flex: '1 1 0', minWidth: 0, minHeight: 0, overflow: 'auto', padding: `${tokens.spacingVerticalL} ${tokens.spacingHorizontalXL}`,
     '@media (max-width: 560px)': { padding: tokens.spacingHorizontalM },
-    '@media (max-height: 420px)': { overflow: 'visible' },
+    '@media (max-height: 420px)': { overflow: 'visible', flex: 'none' },
   },
 });
 

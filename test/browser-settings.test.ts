@@ -341,7 +341,7 @@ describe.skipIf(!chromiumInstalled)('settings window (Chromium, built page, real
     await page.setViewportSize({ width: 800, height: 600 });
   });
 
-  it('at 200 % zoom on 800×600 (a 400×300 CSS viewport) the selected page\'s tab stays on screen and usable, on every page', async () => {
+  it('at 200 % zoom on 800×600 (a 400×300 CSS viewport) the selected page\'s tab stays on screen and usable, on every page, also read down to its end', async () => {
     await page.setViewportSize({ width: 400, height: 300 });
     try {
       for (const name of ['Smarthost', 'Send test message', 'Listener', 'Queue', 'Log']) {
@@ -360,6 +360,10 @@ describe.skipIf(!chromiumInstalled)('settings window (Chromium, built page, real
         // The page itself starts on screen too: its heading is visible below the navigation.
         const heading = await region(name).getByRole('heading', { level: 2 }).boundingBox();
         expect({ name, heading: heading && heading.y >= 0 && heading.y + heading.height <= 300 }).toEqual({ name, heading: true });
+        // Read down to the page's end (the whole window scrolls at this size): the page row stays in sight.
+        await page.evaluate(() => scrollTo(0, document.documentElement.scrollHeight));
+        expect({ name, inSight: await inSight() }).toEqual({ name, inSight: true });
+        await page.evaluate(() => scrollTo(0, 0));
       }
     } finally {
       await page.setViewportSize({ width: 800, height: 600 });

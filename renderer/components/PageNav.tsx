@@ -1,5 +1,6 @@
 // The list of pages on the left (across the top in a narrow window, as at 200 % zoom); arrow keys move
-// between them. The selected page's tab is kept in view when the row is wider than the window.
+// between them. The selected page's tab is kept in view when the row is wider than the window, and the
+// row itself when the window scrolls.
 import { CounterBadge, makeStyles, Tab, TabList, tokens } from '@fluentui/react-components';
 import { DocumentTextRegular, MailInboxRegular, PlugConnectedRegular, SendRegular, ServerRegular } from '@fluentui/react-icons';
 import { useEffect, useRef, type ReactElement } from 'react';
@@ -18,7 +19,11 @@ const useStyles = makeStyles({
   nav: {
     flex: 'none', width: '12rem', padding: `${tokens.spacingVerticalM} ${tokens.spacingHorizontalS}`, overflowY: 'auto',
     borderRight: `1px solid ${tokens.colorNeutralStroke2}`,
-    '@media (max-width: 560px)': { width: 'auto', overflowX: 'auto', borderRight: 'none', borderBottom: `1px solid ${tokens.colorNeutralStroke2}`, padding: tokens.spacingVerticalXS },
+    '@media (max-width: 560px)': {
+      width: 'auto', overflowX: 'auto', borderRight: 'none', borderBottom: `1px solid ${tokens.colorNeutralStroke2}`, padding: tokens.spacingVerticalXS,
+      // When the whole window scrolls (200 % zoom on 800×600), the row stays at the top: the page shown stays named and a click away.
+      position: 'sticky', top: 0, zIndex: 1, backgroundColor: tokens.colorNeutralBackground1,
+    },
   },
   badge: { marginInlineStart: tokens.spacingHorizontalS },
 });
