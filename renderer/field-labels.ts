@@ -30,7 +30,18 @@ const VALUE_LABELS: Record<string, string> = {
   none: 'None',
   starttls: 'STARTTLS',
   tls: 'TLS',
+  'service-account': 'Service account',
+  'installed-app': 'Sign in once in the browser',
 };
+
+/** Placeholders in the OAuth2 set-up steps, named after config keys -> the fields' labels. */
+const PLACEHOLDERS: Record<string, string> = {
+  '<tenantId>': '<Directory (tenant) ID>',
+  '<clientId>': '<Application (client) ID>',
+};
+
+// A setting followed by its value ("security starttls", "auth.method oauth2-microsoft" once its key is a label).
+const SETTING_VALUE = /\b(security|Security|Sign-in method|Credential) ([a-z0-9-]+)\b/g;
 
 // Longest first, so "smarthost.auth.username" is replaced before a shorter key inside it.
 const KEYS = Object.keys(FIELD_LABELS).sort((a, b) => b.length - a.length);
@@ -53,5 +64,7 @@ export function fieldLabel(path: string): string {
 export function inWindowWords(message: string, section: 'smarthost' | 'listen' = 'smarthost'): string {
   return message
     .replace(new RegExp(`${KEY_PATTERN.source} is "([\\w-]+)"`, 'g'), (_, value: string) => `${_.slice(0, _.indexOf(' is "'))} is ${VALUE_LABELS[value] ?? value}`)
-    .replace(KEY_PATTERN, (key: string) => FIELD_LABELS[key] ?? FIELD_LABELS[`${section}.${key}`] ?? key);
+    .replace(KEY_PATTERN, (key: string) => FIELD_LABELS[key] ?? FIELD_LABELS[`${section}.${key}`] ?? key)
+    .replace(/<(tenantId|clientId)>/g, (p: string) => PLACEHOLDERS[p] ?? p)
+    .replace(SETTING_VALUE, (all: string, name: string, value: string) => (VALUE_LABELS[value] ? `${name} ${VALUE_LABELS[value]}` : all));
 }

@@ -1,7 +1,7 @@
 // The list of pages on the left (across the top in a narrow window, as at 200 % zoom); arrow keys move
 // between them. The selected page's tab is kept in view when the row is wider than the window, and the
 // row itself when the window scrolls.
-import { CounterBadge, makeStyles, Tab, TabList, tokens } from '@fluentui/react-components';
+import { CounterBadge, makeStyles, mergeClasses, Tab, TabList, tokens } from '@fluentui/react-components';
 import { DocumentTextRegular, MailInboxRegular, PlugConnectedRegular, SendRegular, ServerRegular } from '@fluentui/react-icons';
 import { useEffect, useRef, type ReactElement } from 'react';
 import type { PageId } from '../hooks/use-page.js';
@@ -26,6 +26,8 @@ const useStyles = makeStyles({
     },
   },
   badge: { marginInlineStart: tokens.spacingHorizontalS },
+  // Red means some mail is not getting through; in forced colours, where red is gone, a thick border says it.
+  problem: { '@media (forced-colors: active)': { border: '2px solid CanvasText' } },
 });
 
 export function PageNav({ page, onSelect, vertical }: { page: PageId; onSelect(page: PageId): void; vertical: boolean }) {
@@ -44,7 +46,10 @@ export function PageNav({ page, onSelect, vertical }: { page: PageId; onSelect(p
           <Tab key={p.id} value={p.id} icon={p.icon} data-page={p.id}>
             {p.label}
             {p.id === 'queue' && status && status.queued + status.failed > 0 && (
-              <CounterBadge className={styles.badge} size="small" color={status.failed || status.deferred ? 'danger' : 'informative'} count={status.queued + status.failed} aria-label={`${status.queued + status.failed} in the queue`} />
+              <CounterBadge
+                className={mergeClasses(styles.badge, (status.failed || status.deferred) > 0 && styles.problem)} size="small" color={status.failed || status.deferred ? 'danger' : 'informative'}
+                count={status.queued + status.failed} aria-label={`${status.queued + status.failed} in the queue${status.failed || status.deferred ? ', some not delivered' : ''}`}
+              />
             )}
           </Tab>
         ))}

@@ -32,6 +32,8 @@ const useStyles = makeStyles({
   minor: { [NARROW]: { display: 'none' } },
   least: { [NARROWER]: { display: 'none' } },
   actions: { display: 'flex', gap: tokens.spacingHorizontalXXS },
+  // In forced colours the badge's fill is dropped: a border keeps it a status chip around its word.
+  status: { '@media (forced-colors: active)': { border: '1px solid CanvasText' } },
 });
 
 /** Column widths, and which columns a narrow window drops. */
@@ -92,7 +94,7 @@ export function QueueTable({ items, now, selected, onSelect, onHeaders, onLog }:
             return (
               <tr key={item.id} data-id={item.id} data-status={item.status} title={`${STATUS[item.status].label} · ${duration(now - item.created)} · ${plural(item.attempts, 'attempt')} · next try: ${next}${reply ? ` · ${reply}` : ''}`}>
                 <td className={styles.td}><Checkbox aria-label={`Select the message to ${to}`} checked={selected.has(item.id)} onChange={(_, d) => onSelect([item.id], Boolean(d.checked))} /></td>
-                <td className={cell(0)}><Badge appearance="tint" color={STATUS[item.status].color}>{STATUS[item.status].label}</Badge></td>
+                <td className={cell(0)}><Badge appearance="tint" className={styles.status} color={STATUS[item.status].color}>{STATUS[item.status].label}</Badge></td>
                 <td className={cell(1)}>{duration(now - item.created)}</td>
                 <td className={cell(2)} title={to}>{to}</td>
                 <td className={cell(3)} title={item.subject}>{item.subject || '(no subject)'}</td>
