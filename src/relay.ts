@@ -29,6 +29,7 @@ import { MailLog, printable, receivedLine, type LogLevel } from './log/mail-log.
 import { headerField, mailbox, unstructured } from './mail/header-field.js';
 import { FREE_SPACE_FACTOR } from './receive/server.js';
 import { FreeSpace } from './receive/free-space.js';
+import { startQueueIndex, type QueueIndex } from './spool/queue-index.js';
 import { selectEntries } from './spool/query.js';
 import { oauthAdviceFor } from './oauth/advice.js';
 import { openSystemBrowser } from './oauth/open-browser.js';
@@ -69,6 +70,8 @@ export interface RelayServiceOptions {
 export class RelayService implements RelayApi {
   private config!: Config;
   private spool: Spool | null = null;
+  /** The queue page's index, built while the relay runs (start); listing streams the spool until it is ready. */
+  private queueIndex: QueueIndex | null = null;
   private log!: MailLog;
   private qm: QueueManager | null = null;
   private receiver: Receiver | null = null;
@@ -121,6 +124,7 @@ export class RelayService implements RelayApi {
     });
     this.qm = qm;
     spool.onCommitted = (e) => qm.enqueueFresh(e);
+    this.queueIndex = startQueueIndex(spool, this.log);
     try {
       const addr = await this.startReceiver();
       this.qm.start();
@@ -141,6 +145,8 @@ export class RelayService implements RelayApi {
     this.listening = null;
     await this.qm?.stop(graceMs);
     this.qm = null;
+    this.queueIndex?.stop();
+    this.queueIndex = null;
     await this.spool?.close();
     this.spool = null;
     if (this.statusTimer) clearTimeout(this.statusTimer);
@@ -219,7 +225,7 @@ export class RelayService implements RelayApi {
     const { entries, matched } = await selectEntries(spool, {
       offset: query.offset ?? 0, limit: query.limit ?? 100, filter: query.filter ?? 'all', search: query.search ?? '',
       sort: query.sort ?? 'status', order: query.order ?? 'asc',
-    });
+    }, this.queueIndex);
     const items: QueueItem[] = [];
     for (const e of entries) {
       const state = await spool.load(e);
