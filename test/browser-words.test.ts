@@ -10,7 +10,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import nodemailer from 'nodemailer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../src/config/schema.js';
-import { chromiumInstalled, launchChromium, RENDERER_DIR } from './support/browser.js';
+import { chromiumInstalled, launchChromium, RENDERER_DIR, screenshot } from './support/browser.js';
 import { startHttpBridge, type HttpBridge } from './support/http-bridge.js';
 import { startRelay, type TestRelay } from './support/relay.js';
 
@@ -105,6 +105,8 @@ describe.skipIf(!chromiumInstalled)('the window\'s words (Chromium, built page, 
     expect(await top(steps)).toBeGreaterThan(await top(s.getByLabel('Application (client) ID', { exact: true })));
     expect(await top(steps)).toBeLessThan(await top(s.getByRole('heading', { name: 'Limits' })));
     expect(JSON.parse(await configWritten()).smarthost.auth?.method).not.toBe('oauth2-microsoft'); // all before Save
+    await steps.scrollIntoViewIfNeeded();
+    await screenshot(page, 'settings-oauth-steps');
 
     await exchange.getByRole('button', { name: /^Copy step/ }).click();
     await s.getByText(/^Step \d copied$/).waitFor();
