@@ -122,4 +122,15 @@ describe('queue index', () => {
     expect((await ids({ search: 'u199@' }, index)).matched).toBe(0);
     expect(await ids({ limit: 300 }, index)).toEqual(await ids({ limit: 300 }, null));
   });
+
+  it('a queue larger than its limit drops the index (memory stays bounded) and the queue is still listed, from the spool', async () => {
+    for (let i = 0; i < 5; i++) await enqueue([`u${i}@contoso.com`], `Message ${i}`);
+    const index = new QueueIndex(spool, 5);
+    spool.onChanged = (id, entry, state) => index.changed(id, entry, state);
+    await index.build();
+    expect(index.ready).toBe(true);
+    const last = await enqueue(['u5@contoso.com'], 'Message 5');
+    expect({ ready: index.ready, tooLarge: index.tooLarge, size: index.size }).toEqual({ ready: false, tooLarge: true, size: 0 });
+    expect(await ids({ search: 'u5@' }, index)).toEqual({ matched: 1, ids: [last] });
+  });
 });

@@ -3,7 +3,7 @@
 // files only when a search or a recipient sort needs them. Either way never more than one page's worth
 // of keys is kept (a top-K), so 100,000 queued cost no more memory than 100.
 import fs from 'node:fs/promises';
-import { firstRecipient, READ_AHEAD, searchText, type QueueIndex } from './queue-index.js';
+import { firstRecipient, READ_AHEAD, searchText, type IndexedMessage, type QueueIndex } from './queue-index.js';
 import { entryPath, type Entry, type Spool } from './spool.js';
 import type { MessageState } from './state.js';
 
@@ -19,13 +19,16 @@ export interface QueueSelection {
   order: 'asc' | 'desc';
 }
 
+/** What sorting and filtering look at: an entry, or a message in the queue index. */
+type Listed = { id: string; kind: Entry['kind']; attempts?: number };
+
 /** failed < deferred < waiting: problems first. */
-function rank(e: Entry): number {
+function rank(e: Listed): number {
   if (e.kind === 'failed') return 0;
-  return e.attempts > 0 ? 1 : 2;
+  return (e.attempts ?? 0) > 0 ? 1 : 2;
 }
 
-function matchesFilter(e: Entry, filter: QueueFilter): boolean {
+function matchesFilter(e: Listed, filter: QueueFilter): boolean {
   const r = rank(e);
   switch (filter) {
     case 'all': return true;
@@ -50,12 +53,12 @@ async function peek(e: Entry, needle: string): Promise<Partial<MessageState> | n
   }
 }
 
-interface Ranked {
+interface Ranked<T> {
   key: (string | number)[];
-  entry: Entry;
+  item: T;
 }
 
-function compare(a: Ranked, b: Ranked): number {
+function compare<T>(a: Ranked<T>, b: Ranked<T>): number {
   for (let i = 0; i < a.key.length; i++) {
     const x = a.key[i] as string | number;
     const y = b.key[i] as string | number;
@@ -72,27 +75,44 @@ function compare(a: Ranked, b: Ranked): number {
  */
 export async function selectEntries(spool: Spool, q: QueueSelection, index?: QueueIndex | null): Promise<{ entries: Entry[]; matched: number }> {
   const needle = q.search.trim().toLowerCase();
-  const keep = q.offset + q.limit;
-  const sign = q.order === 'desc' ? -1 : 1;
-  const cmp = (a: Ranked, b: Ranked) => sign * compare(a, b);
-  let best: Ranked[] = [];
-  let matched = 0;
-  const add = (entry: Entry, recipient: string) => {
-    const key = q.sort === 'status' ? [rank(entry), entry.id] : q.sort === 'age' ? [entry.id] : [recipient, entry.id];
-    matched++;
-    best.push({ key, entry });
-    if (best.length >= 2 * keep + 1000) best = best.sort(cmp).slice(0, keep);
-  };
   if (index?.ready) {
-    for (const { entry, text } of index.entries()) {
-      if (!matchesFilter(entry, q.filter)) continue;
-      if (needle && !entry.id.includes(needle) && !text.includes(needle)) continue;
-      add(entry, firstRecipient(text));
+    const top = new TopK<IndexedMessage>(q);
+    for (const m of index.messages()) {
+      if (!matchesFilter(m, q.filter)) continue;
+      if (needle && !m.id.includes(needle) && !m.text.includes(needle)) continue;
+      top.add(m, firstRecipient(m.text));
     }
-  } else {
-    await streamSpool(spool, q, needle, add);
+    return { entries: top.page().map((m) => index.entryOf(m)), matched: top.matched };
   }
-  return { entries: best.sort(cmp).slice(q.offset, keep).map((r) => r.entry), matched };
+  const top = new TopK<Entry>(q);
+  await streamSpool(spool, q, needle, (e, recipient) => top.add(e, recipient));
+  return { entries: top.page(), matched: top.matched };
+}
+
+/** The sorted page of what is added, keeping only the keys up to the page's end (plus slack to sort less often). */
+class TopK<T extends Listed> {
+  private best: Ranked<T>[] = [];
+  matched = 0;
+  private readonly keep: number;
+  private readonly cmp: (a: Ranked<T>, b: Ranked<T>) => number;
+
+  constructor(private readonly q: QueueSelection) {
+    this.keep = q.offset + q.limit;
+    const sign = q.order === 'desc' ? -1 : 1;
+    this.cmp = (a, b) => sign * compare(a, b);
+  }
+
+  add(item: T, recipient: string): void {
+    const q = this.q;
+    const key = q.sort === 'status' ? [rank(item), item.id] : q.sort === 'age' ? [item.id] : [recipient, item.id];
+    this.matched++;
+    this.best.push({ key, item });
+    if (this.best.length >= 2 * this.keep + 1000) this.best = this.best.sort(this.cmp).slice(0, this.keep);
+  }
+
+  page(): T[] {
+    return this.best.sort(this.cmp).slice(this.q.offset, this.keep).map((r) => r.item);
+  }
 }
 
 /** The same selection without an index: every name, and the state files a search or a recipient sort needs. */

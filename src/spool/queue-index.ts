@@ -6,12 +6,18 @@
 // shown is loaded from its state file, so the index can at worst list a message that has just left.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { parseFailedName, parseQueueName } from './names.js';
+import { failedName, queueName } from './names.js';
 import { entryPath, type Entry, type Spool } from './spool.js';
 import type { MessageState } from './state.js';
 
 /** State files read at once while building (a disk queue depth, not a memory cost). */
 export const READ_AHEAD = 32;
+
+/**
+ * Messages indexed at most: about 210 bytes each (measured), so the index stays under ~32 MB. A larger
+ * queue is listed by streaming the spool again (slow, but memory does not grow with the queue).
+ */
+export const MAX_INDEXED = 150_000;
 
 /** What a search looks in, lower-case: the recipients first (the first one is the recipient sort key). */
 export function searchText(state: Partial<MessageState>): string {
@@ -25,16 +31,31 @@ export function firstRecipient(text: string): string {
   return end < 0 ? text : text.slice(0, end);
 }
 
+export interface IndexedMessage {
+  id: string;
+  kind: Entry['kind'];
+  attempts: number;
+  /** Where its state file is (see QueueIndex.rows). */
+  where: string;
+  text: string;
+}
+
 export class QueueIndex {
-  /** id -> "q/<bucket>/<name>" or "failed/<name>", a newline, then the search text. */
+  /**
+   * id -> where the state file is ("q/<bucket>/<due>_<gen>_<attempts>" or "failed/<gen>": the name without
+   * the id, which is the key), a newline, then the search text. One flat string per message: a string built
+   * with + or a template is a rope of its pieces in V8, which would hold twice the memory.
+   */
   private readonly rows = new Map<string, string>();
   /** Ids the spool reported while the index was being built: what the build read of them is older. */
   private changedDuringBuild: Set<string> | null = new Set();
   private stopped = false;
+  /** More than `limit` messages: the index is dropped for good (until the relay restarts). */
+  tooLarge = false;
 
-  constructor(private readonly spool: Spool) {}
+  constructor(private readonly spool: Spool, private readonly limit = MAX_INDEXED) {}
 
-  /** True once every state file has been read: until then a query streams the spool instead. */
+  /** True once every state file has been read: until then (or when dropped) a query streams the spool instead. */
   get ready(): boolean {
     return this.changedDuringBuild === null && !this.stopped;
   }
@@ -50,7 +71,7 @@ export class QueueIndex {
       const texts = await Promise.all(batch.map((e) => fs.readFile(entryPath(e), 'utf8').then((t) => searchText(JSON.parse(t) as Partial<MessageState>), () => null)));
       batch.forEach((e, i) => {
         const text = texts[i];
-        if (text != null && !this.changedDuringBuild?.has(e.id)) this.rows.set(e.id, `${this.where(e)}\n${text}`);
+        if (text != null && !this.changedDuringBuild?.has(e.id)) this.set(e.id, row(e, text));
       });
       batch = [];
     };
@@ -66,39 +87,48 @@ export class QueueIndex {
   /** Ends a build in progress (the relay stops); the index answers no more queries. */
   stop(): void {
     this.stopped = true;
+    this.rows.clear();
+  }
+
+  private set(id: string, r: string): void {
+    if (this.stopped) return;
+    this.rows.set(id, r);
+    if (this.rows.size > this.limit) {
+      this.tooLarge = true;
+      this.stop();
+    }
   }
 
   /** The spool's change listener: the message's new entry and state, or null when it left the spool. */
   changed(id: string, entry: Entry | null, state: MessageState | null): void {
     this.changedDuringBuild?.add(id);
-    if (entry && state) this.rows.set(id, `${this.where(entry)}\n${searchText(state)}`);
+    if (entry && state) this.set(id, row(entry, searchText(state)));
     else this.rows.delete(id);
   }
 
-  /** Every message indexed, with its search text. */
-  *entries(): Generator<{ entry: Entry; text: string }> {
-    for (const [id, row] of this.rows) {
-      const cut = row.indexOf('\n');
-      const entry = this.entryAt(id, row.slice(0, cut));
-      if (entry) yield { entry, text: row.slice(cut + 1) };
+  /** Every message indexed: what sorting and filtering need, and its search text (entryOf finds its file). */
+  *messages(): Generator<IndexedMessage> {
+    for (const [id, r] of this.rows) {
+      const cut = r.indexOf('\n');
+      const where = r.slice(0, cut);
+      const failed = where.startsWith('failed/');
+      yield { id, kind: failed ? 'failed' : 'queue', attempts: failed ? 0 : Number(where.slice(where.lastIndexOf('/') + 1)), where, text: r.slice(cut + 1) };
     }
   }
 
-  private where(e: Entry): string {
-    return e.kind === 'queue' ? `q/${path.basename(e.dir)}/${e.name}` : `failed/${e.name}`;
+  /** The spool entry of an indexed message. */
+  entryOf({ id, where }: IndexedMessage): Entry {
+    const [dir, due, gen, attempts] = where.split('/');
+    if (dir === 'failed') return { kind: 'failed', dir: this.spool.paths.failed, name: failedName({ id, gen: Number(due) }), id, gen: Number(due) };
+    const q = { due: Number(due), id, gen: Number(gen), attempts: Number(attempts) };
+    return { kind: 'queue', dir: path.join(this.spool.paths.q, dir as string), name: queueName(q), ...q };
   }
+}
 
-  private entryAt(id: string, where: string): Entry | null {
-    const slash = where.lastIndexOf('/');
-    const name = where.slice(slash + 1);
-    if (where.startsWith('failed/')) {
-      const f = parseFailedName(name);
-      return f && { kind: 'failed', dir: this.spool.paths.failed, name, ...f };
-    }
-    const q = parseQueueName(name);
-    if (!q || q.id !== id) return null;
-    return { kind: 'queue', dir: path.join(this.spool.paths.q, where.slice(2, slash)), name, ...q };
-  }
+/** The index's string for a message (see QueueIndex.rows); join() makes it one flat string. */
+function row(e: Entry, text: string): string {
+  const where = e.kind === 'queue' ? [path.basename(e.dir), e.due, e.gen, e.attempts] : ['failed', e.gen];
+  return [where.join('/'), text].join('\n');
 }
 
 /** Starts a queue index for a running relay: told of every change from now on, built in the background. */
@@ -107,7 +137,10 @@ export function startQueueIndex(spool: Spool, log: { info(text: string): void; w
   spool.onChanged = (id, entry, state) => index.changed(id, entry, state);
   const started = Date.now();
   index.build().then(
-    () => { if (index.ready) log.info(`queue index ready: ${index.size} messages in ${Date.now() - started} ms`); },
+    () => {
+      if (index.ready) log.info(`queue index ready: ${index.size} messages in ${Date.now() - started} ms`);
+      else if (index.tooLarge) log.warn(`queue index dropped: more than ${MAX_INDEXED} messages queued; the queue page reads the spool instead (slower)`);
+    },
     (e: unknown) => log.warn(`queue index not built, the queue page reads the spool instead: ${(e as Error).message}`),
   );
   return index;
