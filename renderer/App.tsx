@@ -1,7 +1,7 @@
 // The settings window: status on top, the pages on the left, the page on the right. Every page stays
 // mounted while another is shown, so unsaved input survives switching pages.
 import { FluentProvider, makeStaticStyles, makeStyles, tokens, webDarkTheme, webLightTheme } from '@fluentui/react-components';
-import { useEffect, useRef, useState, type ReactElement, type RefObject } from 'react';
+import { memo, useEffect, useRef, useState, type ReactElement, type RefObject } from 'react';
 import { PageNav, PAGES } from './components/PageNav.js';
 import { ReadOnlyBanner } from './components/ReadOnlyBanner.js';
 import { StatusHeader } from './components/StatusHeader.js';
@@ -56,7 +56,8 @@ function useBodyInSight(): [RefObject<HTMLDivElement | null>, () => void] {
   return [body, () => setChosen((n) => n + 1)];
 }
 
-function pageContent(id: PageId, active: boolean): ReactElement {
+/** One page, re-rendered only when it is shown or hidden (not each time another page is chosen). */
+const PageSlot = memo(function PageSlot({ id, active }: { id: PageId; active: boolean }): ReactElement {
   switch (id) {
     case 'smarthost': return <SmarthostPage />;
     case 'send-test': return <SendTestPage active={active} />;
@@ -64,7 +65,7 @@ function pageContent(id: PageId, active: boolean): ReactElement {
     case 'queue': return <QueuePage active={active} />;
     case 'log': return <LogPage active={active} />;
   }
-}
+});
 
 export function App() {
   useGlobalStyles();
@@ -82,7 +83,7 @@ export function App() {
           <PageNav page={page} onSelect={(p) => { go(p); chose(); }} vertical={!narrow} />
           <main className={styles.main}>
             {PAGES.map((p) => (
-              <div key={p.id} hidden={p.id !== page}>{pageContent(p.id, p.id === page)}</div>
+              <div key={p.id} hidden={p.id !== page}><PageSlot id={p.id} active={p.id === page} /></div>
             ))}
           </main>
         </div>

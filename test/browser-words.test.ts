@@ -1,4 +1,4 @@
-// The window's words, as an admin sees them in real Chromium (the built page, a real relay behind the
+// The window's words, as an admin sees them in real Chromium (the built w.page, a real relay behind the
 // HTTP bridge): a field's message only once the field is left, in field labels; the OAuth2 set-up steps
 // before Save, next to the fields they explain, with the typed IDs and copy buttons; the test-connection
 // verdict above its steps, with advice naming the configured host and port; the queue's statuses as
@@ -6,13 +6,13 @@
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import nodemailer from 'nodemailer';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../src/config/schema.js';
-import { chromiumInstalled, launchChromium, RENDERER_DIR, screenshot } from './support/browser.js';
-import { startHttpBridge, type HttpBridge } from './support/http-bridge.js';
-import { startRelay, type TestRelay } from './support/relay.js';
+import { chromiumInstalled, screenshot } from './support/browser.js';
+import { waitFor } from './support/relay.js';
+import { windowSession } from './support/window-session.js';
 
 const TENANT = 'contoso.onmicrosoft.com';
 const CLIENT = '4a1b2c3d-0000-1111-2222-333344445555';
@@ -27,42 +27,11 @@ async function closedPort(): Promise<number> {
 }
 
 describe.skipIf(!chromiumInstalled)('the window\'s words (Chromium, built page, real relay)', () => {
-  let browser: Browser;
-  let relay: TestRelay | null = null;
-  let bridge: HttpBridge | null = null;
-  let page: Page;
-  const problems: string[] = [];
+  const w = windowSession({ clipboard: true });
+  const open = (config: ConfigInput, hash: string) => w.open(config, hash);
 
-  beforeAll(async () => {
-    browser = await launchChromium();
-  }, 60_000);
-  afterAll(async () => {
-    await browser?.close();
-  });
-  afterEach(async () => {
-    await page?.context().close();
-    await bridge?.close();
-    await relay?.stop(1000);
-    bridge = null;
-    relay = null;
-    expect(problems.splice(0)).toEqual([]);
-  });
-
-  async function open(config: ConfigInput, hash: string): Promise<void> {
-    relay = await startRelay(config);
-    bridge = await startHttpBridge(relay.relay, RENDERER_DIR);
-    const context = await browser.newContext({ viewport: { width: 800, height: 600 } });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: bridge.url });
-    await context.addInitScript({ content: bridge.initScript });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (e) => problems.push(`error: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
-    await page.goto(`${bridge.url}/index.html#/${hash}`);
-  }
-
-  const region = (name: string): Locator => page.getByRole('region', { name, exact: true });
-  const configWritten = () => fs.readFile(path.join(relay!.dataDir, 'config.json'), 'utf8');
+  const region = (name: string): Locator => w.page.getByRole('region', { name, exact: true });
+  const configWritten = () => fs.readFile(path.join(w.relay.dataDir, 'config.json'), 'utf8');
 
   it('a field\'s message shows once the field is left, not while typing, and in the fields\' labels', async () => {
     await open({}, 'settings');
@@ -72,7 +41,7 @@ describe.skipIf(!chromiumInstalled)('the window\'s words (Chromium, built page, 
     expect(await s.locator('[aria-invalid="true"]').count()).toBe(0); // nothing red on the untouched form
     await port.fill('');
     await port.pressSequentially('70000');
-    await page.waitForTimeout(800); // past the check's delay, still in the field
+    await w.page.waitForTimeout(800); // past the check's delay, still in the field
     expect(await port.getAttribute('aria-invalid')).not.toBe('true');
     expect(await s.getByText('must be at most 65535').count()).toBe(0);
     await port.press('Tab');
@@ -106,14 +75,17 @@ describe.skipIf(!chromiumInstalled)('the window\'s words (Chromium, built page, 
     expect(await top(steps)).toBeLessThan(await top(s.getByRole('heading', { name: 'Limits' })));
     expect(JSON.parse(await configWritten()).smarthost.auth?.method).not.toBe('oauth2-microsoft'); // all before Save
     await steps.scrollIntoViewIfNeeded();
-    await screenshot(page, 'settings-oauth-steps');
+    await screenshot(w.page, 'settings-oauth-steps');
 
     await exchange.getByRole('button', { name: /^Copy step/ }).click();
     await s.getByText(/^Step \d copied$/).waitFor();
-    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    const copied = await w.page.evaluate(() => navigator.clipboard.readText());
     expect(copied.startsWith('Install-Module ExchangeOnlineManagement; ')).toBe(true);
     expect(copied).toContain(`-AppId ${CLIENT}`);
     expect(copied).not.toContain('(older versions');
+    // A step that is clicks and one command copies the command alone.
+    await steps.getByRole('listitem').filter({ hasText: 'New client secret' }).getByRole('button', { name: /^Copy step/ }).click();
+    await waitFor(async () => (await w.page.evaluate(() => navigator.clipboard.readText())) === 'smtp-relay password set', 5000, 'the command copied');
   });
 
   it('test connection refused: the verdict comes first, its advice names the configured host and port, the steps below', async () => {
@@ -133,19 +105,19 @@ describe.skipIf(!chromiumInstalled)('the window\'s words (Chromium, built page, 
 
   it('high contrast: a queue row\'s status stays a word in a border, and the page list\'s count of mail not getting through keeps a border', async () => {
     await open({ delivery: { retrySchedule: '1h' }, smarthost: { host: '127.0.0.1', port: await closedPort(), security: 'none' } }, 'queue');
-    await nodemailer.createTransport({ host: '127.0.0.1', port: relay!.port, secure: false, ignoreTLS: true })
+    await nodemailer.createTransport({ host: '127.0.0.1', port: w.relay.port, secure: false, ignoreTLS: true })
       .sendMail({ envelope: { from: 'app@jts.localdomain', to: ['dev@contoso.com'] }, raw: 'Subject: Build 1 broke\r\n\r\nbody\r\n' });
     const q = region('Queue');
     const row = q.locator('tbody tr[data-status="deferred"]').first();
     await row.waitFor(); // refused by the smarthost: will retry
-    await page.emulateMedia({ forcedColors: 'active' });
+    await w.page.emulateMedia({ forcedColors: 'active' });
     const status = await row.locator('.fui-Badge').evaluate((badge) => {
       const style = getComputedStyle(badge);
       return { text: badge.textContent, border: style.borderTopStyle, width: parseFloat(style.borderTopWidth) };
     });
     expect(status).toEqual({ text: 'Will retry', border: 'solid', width: 1 });
     // The page list's count: red for mail not getting through, and a border that says so without red.
-    const count = page.getByRole('navigation', { name: 'Pages' }).getByLabel('1 in the queue, some not delivered');
+    const count = w.page.getByRole('navigation', { name: 'Pages' }).getByLabel('1 in the queue, some not delivered');
     expect(await count.evaluate((el) => getComputedStyle(el).borderTopStyle + ' ' + getComputedStyle(el).borderTopWidth)).toBe('solid 2px');
   });
 });
