@@ -228,7 +228,7 @@ export class RelayService implements RelayApi {
     }, this.queueIndex);
     const items: QueueItem[] = [];
     // The page's state files are read at once: one after another, 100 reads wait on a busy disk 100 times.
-    const states = await Promise.all(entries.map((e) => spool.load(e)));
+    const states = await (this.queueIndex?.loadPage(entries) ?? Promise.all(entries.map((e) => spool.load(e))));
     entries.forEach((e, i) => {
       const state = states[i];
       if (state && !items.some((item) => item.id === state.id)) items.push(this.toItem(e, state));

@@ -133,4 +133,20 @@ describe('queue index', () => {
     expect({ ready: index.ready, tooLarge: index.tooLarge, size: index.size }).toEqual({ ready: false, tooLarge: true, size: 0 });
     expect(await ids({ search: 'u5@' }, index)).toEqual({ matched: 1, ids: [last] });
   });
+
+  it('a page read again reuses the states of rows that did not move and reads the ones that did', async () => {
+    const a = await enqueue(['a@contoso.com'], 'A');
+    const b = await enqueue(['b@contoso.com'], 'B');
+    const index = await builtIndex();
+    const page = async () => {
+      const { entries } = await selectEntries(spool, query({ sort: 'age' }), index);
+      return index.loadPage(entries);
+    };
+    const [a1, b1] = await page();
+    await attempt(b, 'd');
+    const [a2, b2] = await page();
+    expect(a2).toBe(a1); // the same generation: not read again
+    expect(b2).not.toBe(b1);
+    expect({ a: a2?.id, b: b2?.id, attempts: b2?.rcpts[0]?.n }).toEqual({ a, b, attempts: 1 });
+  });
 });

@@ -50,6 +50,8 @@ export class QueueIndex {
   /** Ids the spool reported while the index was being built: what the build read of them is older. */
   private changedDuringBuild: Set<string> | null = new Set();
   private stopped = false;
+  /** The states of the last page listed, by id, with where each was read. */
+  private lastPage = new Map<string, { where: string; state: MessageState }>();
   /** More than `limit` messages: the index is dropped for good (until the relay restarts). */
   tooLarge = false;
 
@@ -82,6 +84,24 @@ export class QueueIndex {
     }
     await flush();
     this.changedDuringBuild = null;
+  }
+
+  /**
+   * The states of a page of entries: those the last page read from the same place are reused (a state
+   * file is never changed, a change is a new file), the others loaded (and checked) by the spool. A page
+   * re-read while mail is delivered then costs the disk only the rows that moved.
+   */
+  async loadPage(entries: Entry[]): Promise<(MessageState | null)[]> {
+    const states = await Promise.all(entries.map((e) => {
+      const seen = this.lastPage.get(e.id);
+      return seen && seen.where === whereOf(e) ? seen.state : this.spool.load(e);
+    }));
+    this.lastPage = new Map();
+    entries.forEach((e, i) => {
+      const state = states[i];
+      if (state) this.lastPage.set(e.id, { where: whereOf(e), state });
+    });
+    return states;
   }
 
   /** Ends a build in progress (the relay stops); the index answers no more queries. */
@@ -125,10 +145,14 @@ export class QueueIndex {
   }
 }
 
-/** The index's string for a message (see QueueIndex.rows); join() makes it one flat string. */
+/** Where an entry's state file is, as the index writes it (see QueueIndex.rows). */
+function whereOf(e: Entry): string {
+  return (e.kind === 'queue' ? [path.basename(e.dir), e.due, e.gen, e.attempts] : ['failed', e.gen]).join('/');
+}
+
+/** The index's string for a message; join() makes it one flat string. */
 function row(e: Entry, text: string): string {
-  const where = e.kind === 'queue' ? [path.basename(e.dir), e.due, e.gen, e.attempts] : ['failed', e.gen];
-  return [where.join('/'), text].join('\n');
+  return [whereOf(e), text].join('\n');
 }
 
 /** Starts a queue index for a running relay: told of every change from now on, built in the background. */
