@@ -8,5 +8,6 @@ export default defineConfig({
     testTimeout: 1_800_000,
     hookTimeout: 1_800_000,
     maxWorkers: 1,
+    execArgv: ['--expose-gc'], // the index's memory cost and the RSS baseline are taken after a full GC
   },
 });

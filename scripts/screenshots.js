@@ -5,7 +5,7 @@ import path from 'node:path';
 
 const root = path.join(import.meta.dirname, '..');
 const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
-const run = spawnSync(process.execPath, [vitest, 'run', 'test/browser-settings.test.ts', 'test/browser-health.test.ts'], {
+const run = spawnSync(process.execPath, [vitest, 'run', 'test/browser-settings.test.ts', 'test/browser-health.test.ts', 'test/browser-words.test.ts'], {
   cwd: root, stdio: 'inherit', env: { ...process.env, SCREENSHOT_DIR: path.join(root, 'docs') },
 });
 process.exit(run.status ?? 1);

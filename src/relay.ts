@@ -33,6 +33,7 @@ import { Receiver } from './receive/server.js';
 import { senderRewriter } from './rewrite/senders.js';
 import type { CredentialStore } from './secrets/credential-store.js';
 import { bindPasswordEnv } from './secrets/smarthost-password.js';
+import { startQueueIndex, type QueueIndex } from './spool/queue-index.js';
 import { Spool } from './spool/spool.js';
 import { relayStatus } from './status/relay-status.js';
 import { StatusEvents } from './status/status-events.js';
@@ -78,6 +79,8 @@ export class RelayService implements RelayApi {
   private opened: Opened | null = null;
   private parts: SpoolParts | null = null;
   private qm: QueueManager | null = null;
+  /** The queue page's index, built while the relay runs (start); listing streams the spool until it is ready. */
+  private queueIndex: QueueIndex | null = null;
   private receiver: Receiver | null = null;
   private listening: string | null = null;
   private readonly testSteps = new EventEmitter();
@@ -126,7 +129,7 @@ export class RelayService implements RelayApi {
     const spool = await Spool.open(path.join(this.opts.dataDir, 'spool'));
     const changed = () => this.status.changed();
     const bounces = new BounceComposer(spool, log, this.hostname);
-    this.parts = { spool, bounces, freeSpace: new FreeSpace(spool.paths.root), admin: new QueueAdmin({ spool, log, queue: () => this.qm, changed }) };
+    this.parts = { spool, bounces, freeSpace: new FreeSpace(spool.paths.root), admin: new QueueAdmin({ spool, log, queue: () => this.qm, index: () => this.queueIndex, changed }) };
     spool.onCorrupt = async (c) => {
       log.error(`id=${c.id ?? 'unknown'} moved to corrupt/: ${c.reason}`);
       changed();
@@ -152,6 +155,7 @@ export class RelayService implements RelayApi {
     });
     this.qm = qm;
     spool.onCommitted = (e) => qm.enqueueFresh(e);
+    this.queueIndex = startQueueIndex(spool, log);
     try {
       const addr = await this.startReceiver();
       qm.start();
@@ -172,6 +176,8 @@ export class RelayService implements RelayApi {
     this.listening = null;
     await this.qm?.stop(graceMs);
     this.qm = null;
+    this.queueIndex?.stop();
+    this.queueIndex = null;
     await this.parts?.spool.close();
     this.parts = null;
     this.opened?.log.info('stopped');

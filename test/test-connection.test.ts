@@ -52,6 +52,8 @@ describe('test-connection', () => {
     expect(steps(r)).toEqual(['dns:FAIL']);
     expect(r.failedStep).toBe('dns');
     expect(r.advice?.id).toBe('dns-not-found');
+    // The example command names the configured host, not Microsoft 365's.
+    expect(r.advice?.fix).toContain('Resolve-DnsName no-such-host.invalid');
   });
 
   it('a closed port fails at tcp, with the firewall advice', async () => {
@@ -63,6 +65,8 @@ describe('test-connection', () => {
     expect(steps(r)).toEqual(['dns:ok', 'tcp:FAIL']);
     expect(r.message).toMatch(/ECONNREFUSED/);
     expect(r.advice?.id).toBe('connection-refused');
+    expect(r.advice?.fix).toContain(`Test-NetConnection localhost -Port ${port}`);
+    expect(r.advice?.fix).not.toContain('smtp.office365.com');
   });
 
   it('a server that never greets fails at banner after the timeout', async () => {

@@ -9,11 +9,12 @@ const useStyles = makeStyles({
   description: { color: tokens.colorNeutralForeground2 },
 });
 
-export function Page({ title, description, children }: { title: string; description: ReactNode; children: ReactNode }) {
+/** `onBlur` sees focus leave any field of the page (a settings form shows a field's message from then on). */
+export function Page({ title, description, children, onBlur }: { title: string; description: ReactNode; children: ReactNode; onBlur?(event: { target: EventTarget | null }): void }) {
   const styles = useStyles();
   const id = useId();
   return (
-    <section className={styles.page} aria-labelledby={id}>
+    <section className={styles.page} aria-labelledby={id} onBlur={onBlur}>
       <div className={styles.intro}>
         <Title3 as="h2" id={id} className={styles.title}>{title}</Title3>
         <Body1 className={styles.description}>{description}</Body1>

@@ -1,11 +1,14 @@
 // A form over one section of config.json (smarthost, listen): loads it, checks every change with the
-// relay's own schema (validateConfig, so the messages are the ones the CLI and config.json get), and
+// relay's own schema (validateConfig, so the rules are the ones the CLI and config.json get, worded
+// with the window's labels), shows a field's message once the field has been left or Save pressed
+// (not while the admin is still typing into an untouched form), and
 // saves the whole config with only this section replaced. A change made elsewhere (another window, the
 // command line, a hand edit of config.json) shows up here at once while the form is untouched, and a Save
 // based on settings that have changed since is refused rather than silently undoing that change.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ConfigIssue } from '../../src/api/contract.js';
 import type { Config } from '../../src/config/schema.js';
+import { fieldLabel, inWindowWords } from '../field-labels.js';
 import { errorText } from '../format.js';
 
 export type SectionKey = 'smarthost' | 'listen';
@@ -23,7 +26,10 @@ export interface ConfigSection<F> {
   form: F | null;
   saved: Config | null;
   dirty: boolean;
+  /** The messages to show: for fields that have been left, or all of them after Save. */
   issues: Issues;
+  /** For the page's container: a field left (focus moving out of it) shows its message from now on. */
+  onBlur(event: { target: EventTarget | null }): void;
   loadError: string | null;
   saveError: SaveProblem | null;
   saving: boolean;
@@ -37,8 +43,12 @@ export interface ConfigSection<F> {
 
 /** The messages for `field` and anything inside it ("allowedClients" takes "allowedClients[1]"). */
 export function issueFor(issues: Issues, field: string): string | undefined {
-  const found = Object.entries(issues).filter(([path]) => path === field || path.startsWith(`${field}[`) || path.startsWith(`${field}.`));
+  const found = Object.entries(issues).filter(([path]) => covers(field, path));
   return found.length ? found.map(([, message]) => message).join(' ') : undefined;
+}
+
+function covers(field: string, path: string): boolean {
+  return path === field || path.startsWith(`${field}[`) || path.startsWith(`${field}.`);
 }
 
 function sectionIssues(found: ConfigIssue[], key: SectionKey): Issues {
@@ -46,7 +56,9 @@ function sectionIssues(found: ConfigIssue[], key: SectionKey): Issues {
   for (const { field, message } of found) {
     if (!field.startsWith(`${key}.`)) continue;
     const path = field.slice(key.length + 1);
-    issues[path] = issues[path] ? `${issues[path]} ${message}` : message;
+    // "must be at most 65535" becomes "Port must be at most 65535": the sentence stands on its own.
+    const words = /^[a-z]/.test(message) ? `${fieldLabel(field)} ${inWindowWords(message, key)}` : inWindowWords(message, key);
+    issues[path] = issues[path] ? `${issues[path]} ${words}` : words;
   }
   return issues;
 }
@@ -66,6 +78,8 @@ export function useConfigSection<K extends SectionKey, F>(
   const [form, setForm] = useState<F | null>(null);
   const [dirty, setDirty] = useState(false);
   const [issues, setIssues] = useState<Issues>({});
+  // Fields left since the form was loaded or saved; `all` once Save has been pressed.
+  const [left, setLeft] = useState<Set<string> | 'all'>(() => new Set());
   const [loadError, setLoadError] = useState<string | null>(null);
   const [saveError, setSaveError] = useState<SaveProblem | null>(null);
   const [saving, setSaving] = useState(false);
@@ -120,8 +134,14 @@ export function useConfigSection<K extends SectionKey, F>(
     setSavedAt(null);
   }, []);
 
+  const onBlur = useCallback((event: { target: EventTarget | null }) => {
+    const field = event.target instanceof Element ? event.target.closest('[data-field]')?.getAttribute('data-field') : null;
+    if (field) setLeft((l) => (l === 'all' || l.has(field) ? l : new Set(l).add(field)));
+  }, []);
+
   const save = useCallback(async (): Promise<Config | null> => {
     if (!form) return null;
+    setLeft('all');
     setSaving(true);
     setSaveError(null);
     const check = ++checks.current;
@@ -140,13 +160,14 @@ export function useConfigSection<K extends SectionKey, F>(
       const mine = sectionIssues(found, key);
       if (check === checks.current) setIssues(mine);
       if (found.length) {
-        if (!Object.keys(mine).length) setSaveError({ message: found.map((i) => `${i.field}: ${i.message}`).join('\n'), kept: false });
+        if (!Object.keys(mine).length) setSaveError({ message: found.map((i) => `${fieldLabel(i.field)}: ${inWindowWords(i.message)}`).join('\n'), kept: false });
         return null;
       }
       const result = await window.relay.setConfig(input);
       setSaved(result);
       setForm(toForm(result[key]));
       setDirty(false);
+      setLeft(new Set());
       setSavedAt(Date.now());
       return result;
     } catch (e) {
@@ -168,14 +189,16 @@ export function useConfigSection<K extends SectionKey, F>(
     setForm(toForm(saved[key]));
     setDirty(false);
     setIssues({});
+    setLeft(new Set());
     setSaveError(null);
   }, [saved, key, toForm]);
 
-  return { form, saved, dirty, issues, loadError, saveError, saving, savedAt, change, save, discard };
+  const shown = left === 'all' ? issues : Object.fromEntries(Object.entries(issues).filter(([path]) => [...left].some((field) => covers(field, path))));
+  return { form, saved, dirty, issues: shown, onBlur, loadError, saveError, saving, savedAt, change, save, discard };
 }
 
-/** A Fluent Field's validation props for `field`. */
-export function validation(issues: Issues, field: string): { validationMessage?: string; validationState: 'error' | 'none' } {
+/** A Fluent Field's validation props for `field`, and its name for the section's onBlur. */
+export function validation(issues: Issues, field: string): { validationMessage?: string; validationState: 'error' | 'none'; 'data-field': string } {
   const message = issueFor(issues, field);
-  return message ? { validationMessage: message, validationState: 'error' } : { validationState: 'none' };
+  return message ? { validationMessage: message, validationState: 'error', 'data-field': field } : { validationState: 'none', 'data-field': field };
 }

@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
-// Inline validation on the settings pages: each wrong value gets the config schema's own message
-// next to its field, as it is typed, and Save writes nothing while one is wrong. window.relay is a
+// Inline validation on the settings pages: each wrong value gets the config schema's own rule, worded
+// with the window's labels, next to its field once the field is left (or Save pressed), and Save
+// writes nothing while one is wrong. window.relay is a
 // real RelayService (opened without the network), so the messages come from src/config/schema.ts.
 import { FluentProvider, webLightTheme } from '@fluentui/react-components';
 import { cleanup, render, screen, waitFor } from '@testing-library/react';
@@ -44,6 +45,7 @@ async function retype(user: ReturnType<typeof userEvent.setup>, label: string, t
   const input = screen.getByLabelText(label, { exact: true });
   await user.clear(input);
   if (text) await user.type(input, text);
+  await user.tab();
 }
 
 describe('Smarthost page: the schema\'s messages, inline', () => {
@@ -57,9 +59,22 @@ describe('Smarthost page: the schema\'s messages, inline', () => {
     await waitFor(() => expect(screen.getByLabelText('Port', { exact: true }).getAttribute('aria-invalid')).not.toBe('true'));
   });
 
+  it('nothing is red on an untouched form or while a field is being typed in; the message shows once it is left', async () => {
+    const user = await show(<SmarthostPage />);
+    expect(document.querySelectorAll('[aria-invalid="true"]')).toHaveLength(0);
+    const port = screen.getByLabelText('Port', { exact: true });
+    await user.clear(port);
+    await user.type(port, '70000');
+    await new Promise((r) => setTimeout(r, 600)); // past the check's delay
+    expect(port.getAttribute('aria-invalid')).not.toBe('true');
+    await user.tab();
+    await expectMessage('Port', 'must be at most 65535');
+  });
+
   it('implicit TLS on port 587 is flagged on Security', async () => {
     const user = await show(<SmarthostPage />);
     await user.selectOptions(screen.getByLabelText('Security'), 'tls');
+    await user.tab();
     await expectMessage('Security', '"tls" (implicit TLS) is for port 465; port 587 expects "starttls"');
     await retype(user, 'Port', '465');
     await waitFor(() => expect(screen.getByLabelText('Security').getAttribute('aria-invalid')).not.toBe('true'));
@@ -69,9 +84,12 @@ describe('Smarthost page: the schema\'s messages, inline', () => {
     const user = await show(<SmarthostPage />);
     await retype(user, 'Host', 'smtp.office365.com');
     await user.selectOptions(screen.getByLabelText('Sign-in method'), 'password');
-    await expectMessage('Username', 'is required when auth.method is "password"');
+    await user.tab();
+    await new Promise((r) => setTimeout(r, 600)); // past the check's delay: the untouched Username stays quiet
+    expect(screen.getByLabelText('Username', { exact: true }).getAttribute('aria-invalid')).not.toBe('true');
 
     await user.click(screen.getByRole('button', { name: 'Save' }));
+    await expectMessage('Username', 'Username is required when Sign-in method is Username and password');
     await waitFor(() => expect(screen.getByRole('button', { name: 'Save' }).hasAttribute('disabled')).toBe(false));
     expect(await configWritten(open.dataDir)).toBe(false);
     expect((await open.relay.getConfig()).smarthost.host).toBe('');
@@ -87,7 +105,9 @@ describe('Smarthost page: the schema\'s messages, inline', () => {
     await retype(user, 'Host', 'smtp.office365.com');
     await user.selectOptions(screen.getByLabelText('Sign-in method'), 'oauth2-microsoft');
     await retype(user, 'Mailbox', 'jts@contoso.com');
-    await expectMessage('Directory (tenant) ID', 'is required when auth.method is "oauth2-microsoft"');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    await expectMessage('Directory (tenant) ID', 'is required when Sign-in method is Microsoft 365 (OAuth2)');
+    expect(document.body.textContent).not.toMatch(/auth\.method|smarthost\./);
     await retype(user, 'Application (client) ID', 'my-app');
     await expectMessage('Application (client) ID', 'must be the Application (client) ID, a GUID');
   });

@@ -9,7 +9,7 @@ import type { Config } from '../config/schema.js';
 import { readCaFile } from '../config/ca-file.js';
 import { describeTls, dnsFamily, heloName } from '../config/outbound.js';
 import { authExchange, preferredMechanism } from '../deliver/auth-exchange.js';
-import { adviceFor } from '../advice/catalogue.js';
+import { adviceFor, type AdviceContext } from '../advice/catalogue.js';
 import { SmtpProbe, type Reply } from './smtp-probe.js';
 
 export interface TestCredentials {
@@ -131,9 +131,9 @@ export async function testConnection(config: Config, credentials: TestCredential
         return result;
       });
     }
-    return finish(target, steps, null, auth.method, { encrypted, signedIn: signsIn, verified: verifyCertificate, warnings });
+    return finish(target, steps, null, { method: auth.method, smarthost: { host, port } }, { encrypted, signedIn: signsIn, verified: verifyCertificate, warnings });
   } catch (e) {
-    return finish(target, steps, e instanceof StepFailed ? e.message : (e as Error).message, auth.method, { encrypted: false, signedIn: false, verified: false, warnings });
+    return finish(target, steps, e instanceof StepFailed ? e.message : (e as Error).message, { method: auth.method, smarthost: { host, port } }, { encrypted: false, signedIn: false, verified: false, warnings });
   } finally {
     opened.probe?.close();
   }
@@ -146,8 +146,8 @@ interface StepResult {
   skipped?: boolean;
 }
 
-/** The outcome in words that claim only what happened: no "TLS" without a handshake, no "accepted" without a login. */
-function finish(target: string, steps: ConnectionStep[], failure: string | null, method: string, done: { encrypted: boolean; signedIn: boolean; verified: boolean; warnings: string[] }): TestConnectionResult {
+/** The outcome in words that claim only what happened: no "TLS" without a handshake, no "accepted" without a login; the advice names the configured host and port. */
+function finish(target: string, steps: ConnectionStep[], failure: string | null, context: AdviceContext, done: { encrypted: boolean; signedIn: boolean; verified: boolean; warnings: string[] }): TestConnectionResult {
   const failed = steps.find((s) => !s.ok) ?? null;
   const warnings = done.warnings.length ? { warnings: done.warnings } : {};
   if (failure === null) {
@@ -155,7 +155,7 @@ function finish(target: string, steps: ConnectionStep[], failure: string | null,
     const login = done.signedIn ? '; signed in' : '; no sign-in configured';
     return { ok: true, target, steps, failedStep: null, advice: null, message: `connected; ${tls}${login} (no mail was sent)${done.warnings.map((w) => `; WARNING: ${w}`).join('')}`, ...warnings };
   }
-  return { ok: false, target, steps, failedStep: failed?.step ?? null, advice: adviceFor(failure, { method }), message: `${failed ? `${failed.step}: ` : ''}${failure}`, ...warnings };
+  return { ok: false, target, steps, failedStep: failed?.step ?? null, advice: adviceFor(failure, context), message: `${failed ? `${failed.step}: ` : ''}${failure}`, ...warnings };
 }
 
 function replyStep(r: Reply, expected: number): { ok: boolean; detail: string; reply: string } {

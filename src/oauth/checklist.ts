@@ -1,7 +1,7 @@
 // The set-up steps outside the relay, per provider and credential, with the configured values filled
 // in: shown by the settings window and by `smtp-relay oauth checklist` (and written out in the README).
 import type { Config } from '../config/schema.js';
-import { credentialKind } from './stored-secrets.js';
+import { credentialKind } from './credential-kind.js';
 
 export function oauthChecklist(config: Config): string[] {
   const a = config.smarthost.auth;

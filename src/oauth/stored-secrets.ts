@@ -17,17 +17,11 @@ import { smarthostAccount } from '../secrets/smarthost-password.js';
 import { oauthEndpoints } from './endpoints.js';
 import type { ServiceAccountKey } from './google.js';
 import type { CertificateCredential } from './microsoft.js';
+import { credentialKind, type CredentialKind } from './credential-kind.js';
+
+export { credentialKind, type CredentialKind };
 
 export type StoredSecretKind = 'certificate' | 'service-account' | 'refresh-token';
-
-/** The credential smarthost.auth.credential selects, "auto" resolved per method. */
-export type CredentialKind = 'client-secret' | 'certificate' | 'service-account' | 'installed-app';
-
-export function credentialKind(config: Config): CredentialKind {
-  const { method, credential } = config.smarthost.auth;
-  if (credential !== 'auto') return credential;
-  return method === 'oauth2-google' ? 'service-account' : 'client-secret';
-}
 
 /** The keychain secrets a credential needs: the client secret lives at U@H (the password's account). */
 export function neededSecrets(kind: CredentialKind): { clientSecret: boolean; stored: StoredSecretKind | null } {

@@ -1,7 +1,9 @@
-// The queue as a sorted, filtered, searched list, computed by streaming the spool: names first (status,
-// age and queue id are in them), state files only when a search or a recipient sort needs them, and
-// never more than one page's worth of keys kept (a top-K), so 100,000 queued cost no more memory than 100.
+// The queue as a sorted, filtered, searched list. From the relay's queue index when it is ready (memory
+// only); before that by streaming the spool: names first (status, age and queue id are in them), state
+// files only when a search or a recipient sort needs them. Either way never more than one page's worth
+// of keys is kept (a top-K), so 100,000 queued cost no more memory than 100.
 import fs from 'node:fs/promises';
+import { firstRecipient, READ_AHEAD, searchText, type IndexedMessage, type QueueIndex } from './queue-index.js';
 import { entryPath, type Entry, type Spool } from './spool.js';
 import type { MessageState } from './state.js';
 
@@ -17,16 +19,16 @@ export interface QueueSelection {
   order: 'asc' | 'desc';
 }
 
-/** State files read at once during a search (a disk queue depth, not a memory cost). */
-const READ_AHEAD = 32;
+/** What sorting and filtering look at: an entry, or a message in the queue index. */
+type Listed = { id: string; kind: Entry['kind']; attempts?: number };
 
 /** failed < deferred < waiting: problems first. */
-function rank(e: Entry): number {
+function rank(e: Listed): number {
   if (e.kind === 'failed') return 0;
-  return e.attempts > 0 ? 1 : 2;
+  return (e.attempts ?? 0) > 0 ? 1 : 2;
 }
 
-function matchesFilter(e: Entry, filter: QueueFilter): boolean {
+function matchesFilter(e: Listed, filter: QueueFilter): boolean {
   const r = rank(e);
   switch (filter) {
     case 'all': return true;
@@ -35,12 +37,6 @@ function matchesFilter(e: Entry, filter: QueueFilter): boolean {
     case 'deferred': return r === 1;
     case 'waiting': return r === 2;
   }
-}
-
-/** What a search looks in: recipients, sender, subject, queue id and Message-ID. */
-function matchesSearch(state: Partial<MessageState>, needle: string): boolean {
-  if (state.from?.toLowerCase().includes(needle) || state.subject?.toLowerCase().includes(needle) || state.mid?.toLowerCase().includes(needle)) return true;
-  return state.rcpts?.some((r) => r.a.toLowerCase().includes(needle)) ?? false;
 }
 
 /**
@@ -57,12 +53,12 @@ async function peek(e: Entry, needle: string): Promise<Partial<MessageState> | n
   }
 }
 
-interface Ranked {
+interface Ranked<T> {
   key: (string | number)[];
-  entry: Entry;
+  item: T;
 }
 
-function compare(a: Ranked, b: Ranked): number {
+function compare<T>(a: Ranked<T>, b: Ranked<T>): number {
   for (let i = 0; i < a.key.length; i++) {
     const x = a.key[i] as string | number;
     const y = b.key[i] as string | number;
@@ -75,21 +71,53 @@ function compare(a: Ranked, b: Ranked): number {
 /**
  * The entries of one page of the queue, and how many match in all. The sort key: for status, the rank
  * then the id (which begins with the arrival time); for age the id; for recipient the first recipient.
+ * A search looks in the queue id and the index's search text (recipients, sender, subject, Message-ID).
  */
-export async function selectEntries(spool: Spool, q: QueueSelection): Promise<{ entries: Entry[]; matched: number }> {
+export async function selectEntries(spool: Spool, q: QueueSelection, index?: QueueIndex | null): Promise<{ entries: Entry[]; matched: number }> {
   const needle = q.search.trim().toLowerCase();
+  if (index?.ready) {
+    const top = new TopK<IndexedMessage>(q);
+    for (const m of index.messages()) {
+      if (!matchesFilter(m, q.filter)) continue;
+      if (needle && !m.id.includes(needle) && !m.text.includes(needle)) continue;
+      top.add(m, firstRecipient(m.text));
+    }
+    return { entries: top.page().map((m) => index.entryOf(m)), matched: top.matched };
+  }
+  const top = new TopK<Entry>(q);
+  await streamSpool(spool, q, needle, (e, recipient) => top.add(e, recipient));
+  return { entries: top.page(), matched: top.matched };
+}
+
+/** The sorted page of what is added, keeping only the keys up to the page's end (plus slack to sort less often). */
+class TopK<T extends Listed> {
+  private best: Ranked<T>[] = [];
+  matched = 0;
+  private readonly keep: number;
+  private readonly cmp: (a: Ranked<T>, b: Ranked<T>) => number;
+
+  constructor(private readonly q: QueueSelection) {
+    this.keep = q.offset + q.limit;
+    const sign = q.order === 'desc' ? -1 : 1;
+    this.cmp = (a, b) => sign * compare(a, b);
+  }
+
+  add(item: T, recipient: string): void {
+    const q = this.q;
+    const key = q.sort === 'status' ? [rank(item), item.id] : q.sort === 'age' ? [item.id] : [recipient, item.id];
+    this.matched++;
+    this.best.push({ key, item });
+    if (this.best.length >= 2 * this.keep + 1000) this.best = this.best.sort(this.cmp).slice(0, this.keep);
+  }
+
+  page(): T[] {
+    return this.best.sort(this.cmp).slice(this.q.offset, this.keep).map((r) => r.item);
+  }
+}
+
+/** The same selection without an index: every name, and the state files a search or a recipient sort needs. */
+async function streamSpool(spool: Spool, q: QueueSelection, needle: string, add: (entry: Entry, recipient: string) => void): Promise<void> {
   const needState = needle !== '' || q.sort === 'recipient';
-  const keep = q.offset + q.limit;
-  const sign = q.order === 'desc' ? -1 : 1;
-  const cmp = (a: Ranked, b: Ranked) => sign * compare(a, b);
-  let best: Ranked[] = [];
-  let matched = 0;
-  const add = (entry: Entry, state: Partial<MessageState> | null) => {
-    const key = q.sort === 'status' ? [rank(entry), entry.id] : q.sort === 'age' ? [entry.id] : [state?.rcpts?.[0]?.a.toLowerCase() ?? '', entry.id];
-    matched++;
-    best.push({ key, entry });
-    if (best.length >= 2 * keep + 1000) best = best.sort(cmp).slice(0, keep);
-  };
   let batch: Entry[] = [];
   const flush = async () => {
     const states = await Promise.all(batch.map((e) => {
@@ -99,19 +127,19 @@ export async function selectEntries(spool: Spool, q: QueueSelection): Promise<{ 
     batch.forEach((e, i) => {
       const state = states[i];
       if (!state) return;
-      if (needle && !e.id.includes(needle) && !matchesSearch(state, needle)) return;
-      add(e, state);
+      const text = searchText(state);
+      if (needle && !e.id.includes(needle) && !text.includes(needle)) return;
+      add(e, firstRecipient(text));
     });
     batch = [];
   };
   for await (const e of spool.entries()) {
     if (!matchesFilter(e, q.filter)) continue;
-    if (!needState) add(e, null);
+    if (!needState) add(e, '');
     else {
       batch.push(e);
       if (batch.length >= READ_AHEAD) await flush();
     }
   }
   await flush();
-  return { entries: best.sort(cmp).slice(q.offset, keep).map((r) => r.entry), matched };
 }

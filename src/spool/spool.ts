@@ -150,6 +150,8 @@ export class Spool {
   private knownBuckets = new Set<string>();
   /** Told about every newly committed message (the queue manager delivers new mail first-come). */
   onCommitted: ((e: QueueEntry) => void) | null = null;
+  /** Told where a message's state is after every change, or null when it left the spool (the queue page's index). */
+  onChanged: ((id: string, now: Entry | null, state: MessageState | null) => void) | null = null;
   /** Told about every entry moved to corrupt/, before it is moved (so a bounce is queued first). */
   onCorrupt: ((c: CorruptEntry) => Promise<void>) | null = null;
   /** What start-up recovery moved aside, until reportRecovered() hands it to onCorrupt. */
@@ -227,6 +229,7 @@ export class Spool {
     }
     this.counts.queued++;
     if (this.oldest === null && this.counts.queued === 1) this.oldest = state.id;
+    this.onChanged?.(state.id, entry, state);
     this.onCommitted?.({ ...entry, committed: state });
   }
 
@@ -300,6 +303,7 @@ export class Spool {
       await this.syncDir(e.dir);
       await unlinkIfPresent(this.contentPath(state.id));
       this.forget(e);
+      this.onChanged?.(e.id, null, null);
       return null;
     }
     const next: Entry = isTerminal(state)
@@ -309,6 +313,7 @@ export class Spool {
     await unlinkIfPresent(entryPath(e));
     const wasOldest = this.oldest === e.id;
     this.forget(e);
+    this.onChanged?.(e.id, next, state);
     if (next.kind === 'failed') this.counts.failed++;
     else {
       this.counts.queued++;
@@ -324,6 +329,7 @@ export class Spool {
     await this.syncDir(e.dir);
     await fs.rm(this.contentPath(e.id), { force: true });
     this.forget(e);
+    this.onChanged?.(e.id, null, null);
   }
 
   /**
@@ -458,6 +464,7 @@ export class Spool {
     await this.onCorrupt?.({ id: e.id, reason, state, headers });
     await moveToCorrupt(this.paths, entryPath(e), e.id, reason);
     this.forget(e);
+    this.onChanged?.(e.id, null, null);
     this.counts.corrupt++;
   }
 

@@ -46,7 +46,7 @@ export function ListenerPage() {
   const { form, issues, change } = section;
   const bytes = form ? numberOrText(form.maxMessageMB) : 0;
   return (
-    <Page title="Listener" description="Where applications on this server (or your network) hand their mail to the relay.">
+    <Page title="Listener" onBlur={section.onBlur} description="Where applications on this server (or your network) hand their mail to the relay.">
       {section.loadError && <AdviceBar title="The settings could not be read" message={section.loadError} />}
       {status && status.state !== 'stopped' && !status.listening && !section.saveError && (
         <AdviceBar title="The relay is not accepting mail" message="The listener is not running: change the port or address and save to try again." intent="warning" />

@@ -15,9 +15,14 @@ import { QueueTable } from './QueueTable.js';
 
 const PAGE = 100;
 const SEARCH_DELAY_MS = 300;
-/** Re-reading the queue costs the relay a pass over the spool's names: at most a tenth of the time, yet never staler than MAX_GAP_MS. */
+/** Re-reading the queue costs the relay a pass over its queue index: at most a tenth of the time, yet never staler than MAX_GAP_MS. */
 const MIN_GAP_MS = 1000;
 const MAX_GAP_MS = 10_000;
+
+/** A row's log button: the Log page, searched for the message's queue id. */
+function openLog(item: QueueItem): void {
+  location.hash = `#/log?find=${encodeURIComponent(`id=${item.id}`)}`;
+}
 
 const ORDERS: Record<string, Pick<QueueQuery, 'sort' | 'order'> & { label: string }> = {
   status: { label: 'Problems first', sort: 'status', order: 'asc' },
@@ -45,10 +50,11 @@ export function QueuePage({ active }: { active: boolean }) {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [headersOf, setHeadersOf] = useState<QueueItem | null>(null);
   const [deleting, setDeleting] = useState<string[] | null>(null);
-  const gap = useRef({ last: 0, took: 0 });
+  const gap = useRef({ last: 0, took: 0, reading: false });
 
   const refresh = useCallback(async () => {
     const started = Date.now();
+    gap.current.reading = true;
     try {
       const q = await window.relay.listQueue(query);
       if (!q || !Array.isArray(q.items)) throw new Error('the relay sent no queue');
@@ -57,7 +63,7 @@ export function QueuePage({ active }: { active: boolean }) {
     } catch (e) {
       setError(errorText(e));
     } finally {
-      gap.current = { last: Date.now(), took: Date.now() - started };
+      gap.current = { last: Date.now(), took: Date.now() - started, reading: false };
     }
   }, [query]);
 
@@ -68,16 +74,17 @@ export function QueuePage({ active }: { active: boolean }) {
   }, [search]);
 
   // Every status event means the queue may have changed: read it again while the page is shown, spaced
-  // so that a long queue (a slow read) is read less often; a new query is read at once.
-  const lastQuery = useRef(query);
+  // so that a long queue (a slow read) is read less often; a new query, or the page being opened, is read
+  // at once. The first page is read once when the window opens too, so opening the page shows rows at once.
+  const last = useRef({ query, active });
   useEffect(() => {
-    if (!active) return;
-    const changed = lastQuery.current !== query;
-    lastQuery.current = query;
+    if (!active && (queue || gap.current.reading)) return;
+    const changed = last.current.query !== query || last.current.active !== active;
+    last.current = { query, active };
     const wait = changed ? 0 : Math.max(0, gap.current.last + Math.min(MAX_GAP_MS, Math.max(MIN_GAP_MS, 10 * gap.current.took)) - Date.now());
     const timer = setTimeout(() => void refresh(), wait);
     return () => clearTimeout(timer);
-  }, [active, status, refresh, query]);
+  }, [active, status, refresh, query, queue]);
 
   const act = (action: () => Promise<string | void>) => {
     setNote('');
@@ -91,11 +98,12 @@ export function QueuePage({ active }: { active: boolean }) {
     return `${plural(r.done, 'message')} ${verb}.${r.problems.length ? ` Not done: ${r.problems.map((p) => p.message).join('; ')}` : ''}`;
   });
 
-  const select = (ids: string[], on: boolean) => setSelected((prev) => {
+  // Stable, so the table's rows (memoised) are not all drawn again when the page is shown or hidden.
+  const select = useCallback((ids: string[], on: boolean) => setSelected((prev) => {
     const next = new Set(prev);
     for (const id of ids) if (on) next.add(id); else next.delete(id);
     return next;
-  });
+  }), []);
 
   const offset = query.offset ?? 0;
   const matched = queue?.matched ?? 0;
@@ -142,7 +150,7 @@ export function QueuePage({ active }: { active: boolean }) {
           selected={selected}
           onSelect={select}
           onHeaders={setHeadersOf}
-          onLog={(item) => { location.hash = `#/log?find=${encodeURIComponent(`id=${item.id}`)}`; }}
+          onLog={openLog}
         />
       )}
       {queue && queue.total > 0 && matched === 0 && <Text>No message matches.</Text>}

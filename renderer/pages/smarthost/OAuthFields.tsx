@@ -1,10 +1,12 @@
 // OAuth2 sign-in (issue 7's settings): the app registration's IDs, which credential proves the app,
-// that credential (write-only, stored on Save), and the set-up steps at Microsoft or Google.
+// that credential (write-only, stored on Save), and the set-up steps at Microsoft or Google (OAuthSteps).
 import { Button, Field, Input, makeStyles, Select, Text, Textarea, tokens } from '@fluentui/react-components';
 import { CheckmarkCircleFilled, WarningFilled } from '@fluentui/react-icons';
 import type { OAuthStatus } from '../../../src/api/contract.js';
+import type { Config } from '../../../src/config/schema.js';
 import { validation } from '../../hooks/use-config-section.js';
 import type { FormProps } from './ConnectionFields.js';
+import { OAuthSteps } from './OAuthSteps.js';
 import { PasswordField } from './PasswordField.js';
 import type { SmarthostForm } from './smarthost-form.js';
 
@@ -23,19 +25,18 @@ const CREDENTIALS: Record<'oauth2-microsoft' | 'oauth2-google', [SmarthostForm['
 
 const useStyles = makeStyles({
   stored: { display: 'inline-flex', alignItems: 'center', gap: tokens.spacingHorizontalXS },
-  steps: { margin: 0, paddingInlineStart: tokens.spacingHorizontalXL, display: 'flex', flexDirection: 'column', gap: tokens.spacingVerticalXS },
-  step: { overflowWrap: 'anywhere' },
 });
 
 interface OAuthFieldsProps extends FormProps {
   method: 'oauth2-microsoft' | 'oauth2-google';
   status: OAuthStatus | null;
+  saved: Config;
   secrets: OAuthSecrets;
   setSecrets(patch: Partial<OAuthSecrets>): void;
   onSignIn(): void;
 }
 
-export function OAuthFields({ form, issues, change, method, status, secrets, setSecrets, onSignIn }: OAuthFieldsProps) {
+export function OAuthFields({ form, saved, issues, change, method, status, secrets, setSecrets, onSignIn }: OAuthFieldsProps) {
   const styles = useStyles();
   const options = CREDENTIALS[method];
   const credential = form.credential === 'auto' ? (options[0] as [SmarthostForm['credential'], string])[0] : form.credential;
@@ -96,13 +97,7 @@ export function OAuthFields({ form, issues, change, method, status, secrets, set
           {' '}{storedNote('refresh-token', 'Sign-in')}
         </div>
       )}
-      {status && status.checklist.length > 0 && (
-        <Field label={`Set-up at ${method === 'oauth2-microsoft' ? 'Microsoft' : 'Google'} (once)`}>
-          <ol className={styles.steps}>
-            {status.checklist.map((step) => <li key={step} className={styles.step}><Text size={200}>{step}</Text></li>)}
-          </ol>
-        </Field>
-      )}
+      <OAuthSteps form={form} saved={saved} method={method} />
     </>
   );
 }

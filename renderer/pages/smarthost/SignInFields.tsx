@@ -1,6 +1,7 @@
 // How the relay signs in to the smarthost: nothing, a username and password, or OAuth2 (OAuthFields).
 import { Field, Input, makeStyles, Select, tokens } from '@fluentui/react-components';
 import type { OAuthStatus, PasswordStatus } from '../../../src/api/contract.js';
+import type { Config } from '../../../src/config/schema.js';
 import { Section } from '../../components/Page.js';
 import { validation } from '../../hooks/use-config-section.js';
 import type { FormProps } from './ConnectionFields.js';
@@ -30,6 +31,7 @@ interface SignInProps extends FormProps {
   setSecrets(patch: Partial<OAuthSecrets>): void;
   passwordStatus: PasswordStatus | null;
   oauthStatus: OAuthStatus | null;
+  saved: Config;
   onRemovePassword(): void;
   onSignIn(): void;
 }

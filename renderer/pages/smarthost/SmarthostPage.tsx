@@ -86,9 +86,9 @@ export function SmarthostPage() {
   };
 
   return (
-    <Page title="Smarthost" description="The mail server this relay hands every message to: your Microsoft 365 or Google account, a mail service, or your company's relay.">
+    <Page title="Smarthost" onBlur={section.onBlur} description="The mail server this relay hands every message to: your Microsoft 365 or Google account, a mail service, or your company's relay.">
       {section.loadError && <AdviceBar title="The settings could not be read" message={section.loadError} />}
-      {form && (
+      {form && saved && (
         <>
           <ConnectionFields form={form} issues={section.issues} change={section.change} preset={preset} onPreset={setPreset} />
           <SignInFields
@@ -100,6 +100,7 @@ export function SmarthostPage() {
             setSecrets={setSecrets}
             passwordStatus={passwordStatus}
             oauthStatus={oauthStatus}
+            saved={saved}
             onRemovePassword={act(() => window.relay.deletePassword())}
             onSignIn={act(() => window.relay.oauthLogin())}
           />
