@@ -310,10 +310,11 @@ export class Spool {
       ? { kind: 'failed', dir: this.paths.failed, name: failedName(state), id: state.id, gen: state.gen }
       : this.queueEntryFor(state);
     await this.place(await this.writeTmp(state), next);
+    // Told while both generations exist: a listing in between reads the new one, never a file just unlinked.
+    this.onChanged?.(e.id, next, state);
     await unlinkIfPresent(entryPath(e));
     const wasOldest = this.oldest === e.id;
     this.forget(e);
-    this.onChanged?.(e.id, next, state);
     if (next.kind === 'failed') this.counts.failed++;
     else {
       this.counts.queued++;
