@@ -14,6 +14,7 @@ import { startUpstream, type Upstream } from './support/upstream.js';
 
 const ROUNDS = 8;
 const SENDERS = 4;
+const ACKS_PER_ROUND = 5;
 
 /**
  * acked: got 250. unknown: the final dot was written but the connection died before a reply (the
@@ -78,12 +79,18 @@ it('SIGKILL at random moments under load: every acknowledged message is delivere
   for (let round = 0; round < ROUNDS; round++) {
     relay = await runRelay(dataDir);
     let stop = false;
+    let ackedThisRound = 0;
     const senders = Array.from({ length: SENDERS }, async () => {
       while (!stop) {
         const id = `r${round}m${seq++}`;
-        fates.set(id, await sendOne(port, id));
+        const fate = await sendOne(port, id);
+        fates.set(id, fate);
+        if (fate === 'acked') ackedThisRound++;
       }
     });
+    // Even rounds: killed soon after the start, whatever got through. Odd rounds: only once mail flows
+    // (ACKS_PER_ROUND acknowledged), so that a slow, loaded machine still tests crashes under load.
+    if (round % 2 === 1) await waitFor(() => ackedThisRound >= ACKS_PER_ROUND, 30_000, `${ACKS_PER_ROUND} messages acknowledged in round ${round}`);
     await new Promise((r) => setTimeout(r, 150 + Math.random() * 600));
     relay.child.kill('SIGKILL');
     await relay.exited;
@@ -129,5 +136,5 @@ it('SIGKILL at random moments under load: every acknowledged message is delivere
   console.log(`crash test: ${ROUNDS} SIGKILLs, ${fates.size} attempts: ${acked.length} acknowledged (all delivered), ` +
     `${tally('unknown')} reply lost (${unknownDelivered} of them delivered), ${tally('refused')} refused, ${tally('cut')} cut before the end; ` +
     `${duplicates} delivered more than once`);
-  expect(acked.length).toBeGreaterThan(ROUNDS * 5);
-}, 120_000);
+  expect(acked.length).toBeGreaterThanOrEqual((ROUNDS / 2) * ACKS_PER_ROUND);
+}, 240_000);
