@@ -4,7 +4,7 @@
 // per-recipient outcomes exactly as for the smarthost (classify.ts). The spool owns every retry.
 import type { Resolver } from 'node:dns/promises';
 import net from 'node:net';
-import nodemailer, { type NodemailerError, type SMTPTransportOptions } from 'nodemailer';
+import type { NodemailerError, SMTPTransportOptions } from 'nodemailer';
 import type { Config } from '../config/schema.js';
 import { outcomeOfError, outcomeOfSuccess, type Attempt } from './classify.js';
 import { Conversations, type Waiting } from './conversation.js';
@@ -13,6 +13,7 @@ import { chooseHeloName, createResolver, resolveRoute, RouteError } from './mx-r
 import type { AttemptOutcome, RecipientOutcome } from './outcome.js';
 import type { DeliveryTransport } from './queue-manager.js';
 import type { Envelope, Timeouts } from './smarthost.js';
+import { loadNodemailer } from './nodemailer.js';
 
 /** Domains of one message delivered at once (ZoneMTA and Postfix open up to 5 connections per destination). */
 const DOMAINS_AT_ONCE = 5;
@@ -123,7 +124,7 @@ export class MxTransport implements DeliveryTransport {
   /** One SMTP conversation with one address of one MX host. */
   private async sendTo(target: Target, helo: string, envelope: Envelope, rawPath: string, size: number | undefined, rewriteHeaders?: (section: string) => string): Promise<AttemptOutcome> {
     const attempt: Attempt = { recipients: envelope.to, relay: `${target.host}[${target.address}]:${this.port}`, bodySent: false };
-    const connection = nodemailer.createTransport(this.connectionOptions(target, helo));
+    const connection = (await loadNodemailer()).createTransport(this.connectionOptions(target, helo));
     const conversation = this.conversations.start(attempt.relay, envelope);
     // Our own stream rather than raw:{path}: its 'end' tells a reply lost after the final dot
     // (maybe delivered) from one lost earlier.

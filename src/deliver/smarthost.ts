@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import tls from 'node:tls';
-import nodemailer, { type NodemailerError, type SMTPPoolOptions, type SMTPPoolSentMessageInfo, type Transporter } from 'nodemailer';
+import type { NodemailerError, SMTPPoolOptions, SMTPPoolSentMessageInfo, Transporter } from 'nodemailer';
 import type { SMTPConnectionCustomAuthContext } from 'nodemailer/lib/smtp-connection';
 import { ConfigError, type Config } from '../config/schema.js';
 import { outcomeOfError, outcomeOfSuccess, type Attempt } from './classify.js';
@@ -17,6 +17,7 @@ import type { AttemptOutcome } from './outcome.js';
 import { authFailureHint } from '../oauth/advice.js';
 import type { AccessTokenSource } from '../oauth/token.js';
 import { asDeliveryError, tokenForDelivery, xoauth2Auth } from '../oauth/xoauth2.js';
+import { loadNodemailer } from './nodemailer.js';
 
 const POOL_GAVE_UP = 'Reached maximum number of retries after connection was closed';
 
@@ -108,7 +109,7 @@ export class SmarthostTransport {
     this.relay = `${host}[${address}]:${port}`;
     const options = poolOptions(this.config, signIn ? this.password : null, address, this.ca, signIn ? this.tokens : null);
     const { phases: _phases, ...timeouts } = this.timeouts;
-    return nodemailer.createTransport({
+    return (await loadNodemailer()).createTransport({
       ...options, ...timeouts,
       // Commands and replies only (not the message): how conversation.ts knows each delivery's phase.
       logger: this.conversations.logger, transactionLog: true,
