@@ -564,7 +564,8 @@ export class RelayService implements RelayApi {
   private async startReceiver(): Promise<{ host: string; port: number }> {
     const receiver = new Receiver({
       listen: this.config.listen, spool: this.requireSpool(), log: this.log, hostname: this.opts.hostname,
-      onQueued: () => { this.qm?.wake(); this.statusChanged(); },
+      // No wake(): the spool's onCommitted already handed the message to the queue manager (enqueueFresh).
+      onQueued: () => this.statusChanged(),
     });
     let addr;
     try {
