@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, expect, it, onTestFailed } from 'vitest';
 import { saveConfig } from '../src/config/store.js';
 import { runRelay, type RunningRelay } from './support/cli.js';
 import { RawSmtp } from './support/raw-smtp.js';
@@ -65,6 +65,8 @@ async function sendOne(port: number, id: string): Promise<Fate> {
 }
 
 it('SIGKILL at random moments under load: every acknowledged message is delivered, none half', async () => {
+  // A failure (a timeout too) shows what the last relay was doing.
+  onTestFailed(() => console.log(`last relay's output:\n${relay?.output().slice(-8000) ?? '(none)'}`));
   upstream = await startUpstream({ starttls: 'disabled' });
   dataDir = await tempDataDir();
   const port = await freePort();
