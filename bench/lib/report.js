@@ -160,7 +160,7 @@ Scenarios:
    Accept rate = messages ÷ time until smtp-source got its last 250; end-to-end rate = messages ÷ time
    until the sink had them all.
 2. **Accept latency**: the time from writing the final \`.\` of DATA to reading the 250, for ${run.plan.latency.runs.map((x) => `${x.sessions} session${x.sessions > 1 ? 's' : ''} × ${x.perSession}`).join(' and ')} messages of ${run.plan.latency.size / 1000} KB (after ${run.plan.latency.warmup} not counted), while the relay delivers to the sink.
-3. **Memory**: resident memory (RSS) of the relay during (1) and ${run.plan.throughput.idleWaitMs / 1000} s after the sink had everything.
+3. **Memory**: resident memory (RSS) of the relay once it is ready (before (1)), during (1) and ${run.plan.throughput.idleWaitMs / 1000} s after the sink had everything.
    Ours is one process (its peak is the kernel's exact high-water mark, VmHWM). Postfix is many:
    the figure sums the RSS of the master and every process under it at the time (smtpd, cleanup, qmgr,
    smtp, trivial-rewrite, …; sampled every 100 ms). A sum of RSS counts each shared library page once per
