@@ -387,7 +387,8 @@ export class RelayService implements RelayApi {
   private async startReceiver(): Promise<{ host: string; port: number }> {
     const receiver = new Receiver({
       listen: this.config.listen, spool: this.requireParts().spool, log: this.log, hostname: this.opts.hostname,
-      onQueued: () => { this.qm?.wake(); this.status.changed(); },
+      // No wake(): the spool's onCommitted already handed the message to the queue manager (enqueueFresh).
+      onQueued: () => this.status.changed(),
     });
     let addr;
     try {

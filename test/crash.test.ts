@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, expect, it, onTestFailed } from 'vitest';
 import { saveConfig } from '../src/config/store.js';
 import { runRelay, type RunningRelay } from './support/cli.js';
 import { RawSmtp } from './support/raw-smtp.js';
@@ -14,6 +14,7 @@ import { startUpstream, type Upstream } from './support/upstream.js';
 
 const ROUNDS = 8;
 const SENDERS = 4;
+const ACKS_PER_ROUND = 5;
 
 /**
  * acked: got 250. unknown: the final dot was written but the connection died before a reply (the
@@ -64,6 +65,8 @@ async function sendOne(port: number, id: string): Promise<Fate> {
 }
 
 it('SIGKILL at random moments under load: every acknowledged message is delivered, none half', async () => {
+  // A failure (a timeout too) shows what the last relay was doing.
+  onTestFailed(() => console.log(`last relay's output:\n${relay?.output().slice(-8000) ?? '(none)'}`));
   upstream = await startUpstream({ starttls: 'disabled' });
   dataDir = await tempDataDir();
   const port = await freePort();
@@ -78,12 +81,18 @@ it('SIGKILL at random moments under load: every acknowledged message is delivere
   for (let round = 0; round < ROUNDS; round++) {
     relay = await runRelay(dataDir);
     let stop = false;
+    let ackedThisRound = 0;
     const senders = Array.from({ length: SENDERS }, async () => {
       while (!stop) {
         const id = `r${round}m${seq++}`;
-        fates.set(id, await sendOne(port, id));
+        const fate = await sendOne(port, id);
+        fates.set(id, fate);
+        if (fate === 'acked') ackedThisRound++;
       }
     });
+    // Even rounds: killed soon after the start, whatever got through. Odd rounds: only once mail flows
+    // (ACKS_PER_ROUND acknowledged), so that a slow, loaded machine still tests crashes under load.
+    if (round % 2 === 1) await waitFor(() => ackedThisRound >= ACKS_PER_ROUND, 30_000, `${ACKS_PER_ROUND} messages acknowledged in round ${round}`);
     await new Promise((r) => setTimeout(r, 150 + Math.random() * 600));
     relay.child.kill('SIGKILL');
     await relay.exited;
@@ -94,13 +103,21 @@ it('SIGKILL at random moments under load: every acknowledged message is delivere
   // Last start: recovery, then the queue drains.
   relay = await runRelay(dataDir);
   const acked = [...fates].filter(([, f]) => f === 'acked').map(([id]) => id);
-  const deliveredIds = () => new Set(upstream!.messages.map((m) => /Message-ID: <([^@]+)@/.exec(m.raw.toString('latin1'))?.[1]));
-  await waitFor(() => acked.every((id) => deliveredIds().has(id)), 30_000, 'every acknowledged message upstream');
+  // The upstream runs on this test's event loop: the check must stay cheap, or it slows the upstream's
+  // replies and so the drain it waits for. Each arrival is read once (re-reading every message for
+  // every acked id blocked the loop for up to 0.7 s per check, and the drain of 400 messages timed out).
+  const delivered = new Set<string>();
+  let seen = 0;
+  const idOf = (text: string) => /Message-ID: <([^@]+)@/.exec(text)?.[1] as string;
+  await waitFor(() => {
+    for (; seen < upstream!.messages.length; seen++) delivered.add(idOf((upstream!.messages[seen] as { raw: Buffer }).raw.toString('latin1')));
+    return acked.every((id) => delivered.has(id));
+  }, 30_000, 'every acknowledged message upstream');
 
   const counts = new Map<string, number>();
   for (const m of upstream.messages) {
     const text = m.raw.toString('latin1');
-    const id = /Message-ID: <([^@]+)@/.exec(text)?.[1] as string;
+    const id = idOf(text);
     counts.set(id, (counts.get(id) ?? 0) + 1);
     // Whole: the body ends with the checksum of everything before it.
     const expected = body(id);
@@ -109,6 +126,14 @@ it('SIGKILL at random moments under load: every acknowledged message is delivere
   const wrongly = [...counts.keys()].filter((id) => fates.get(id) !== 'acked' && fates.get(id) !== 'unknown');
   expect(wrongly, 'delivered although the client was refused or cut off before the final dot').toEqual([]);
 
+  // Messages whose reply was lost may still be queued (and are sent again: at least once). Wait until
+  // the queue holds no state, then stop: what is left in tmp/ or msg/ after a graceful stop is an orphan.
+  const queuedStates = async () => {
+    let n = 0;
+    for (const b of await fs.readdir(path.join(dataDir, 'spool', 'q'))) n += (await fs.readdir(path.join(dataDir, 'spool', 'q', b))).length;
+    return n;
+  };
+  await waitFor(async () => (await queuedStates()) === 0, 30_000, 'the queue drained');
   relay.child.kill('SIGTERM');
   expect(await relay.exited).toBe(0);
   const tmp = await fs.readdir(path.join(dataDir, 'spool', 'tmp'));
@@ -121,5 +146,5 @@ it('SIGKILL at random moments under load: every acknowledged message is delivere
   console.log(`crash test: ${ROUNDS} SIGKILLs, ${fates.size} attempts: ${acked.length} acknowledged (all delivered), ` +
     `${tally('unknown')} reply lost (${unknownDelivered} of them delivered), ${tally('refused')} refused, ${tally('cut')} cut before the end; ` +
     `${duplicates} delivered more than once`);
-  expect(acked.length).toBeGreaterThan(ROUNDS * 5);
-}, 120_000);
+  expect(acked.length).toBeGreaterThanOrEqual((ROUNDS / 2) * ACKS_PER_ROUND);
+}, 240_000);

@@ -13,6 +13,7 @@ import type { ConfigInput } from '../src/config/schema.js';
 import { saveConfig } from '../src/config/store.js';
 import { CONTENT_SECURITY_POLICY } from '../src/desktop/app-protocol.js';
 import { RELAY_METHODS } from '../src/api/calls.js';
+import { RELAY_EXEC_ARGV } from '../src/host/v8-flags.js';
 import { chromiumInstalled } from './support/browser.js';
 import { cli, runRelay, type RunningRelay } from './support/cli.js';
 import { APP_ENTRY, appHome, launchTrayApp, openWindows, trayShows, type TrayApp } from './support/electron-app.js';
@@ -120,13 +121,13 @@ describe.skipIf(!runnable)('the tray app (out/main) with an embedded relay, unde
     // The relay runs in a utility process with its own V8 flag (a main-process js-flags switch would not
     // reach the relay's heap), not in the app's process: that child holds the spool lock.
     expect(s.utilityProcesses).toEqual([{
-      modulePath: path.join(path.dirname(APP_ENTRY), 'relay.js'), args: ['--data-dir', dataDir], execArgv: ['--max-semi-space-size=4'],
+      modulePath: path.join(path.dirname(APP_ENTRY), 'relay.js'), args: ['--data-dir', dataDir], execArgv: RELAY_EXEC_ARGV,
       pid: expect.any(Number), exitCode: null,
     }]);
     relayPid = s.utilityProcesses[0]?.pid ?? -1;
     expect(relayPid).not.toBe(app.child.pid);
     expect(await lockOwner(dataDir)).toBe(relayPid);
-    expect(await commandLine(relayPid)).toContain('--max-semi-space-size=4');
+    for (const flag of RELAY_EXEC_ARGV) expect(await commandLine(relayPid)).toContain(flag);
     const userData = path.join(env.XDG_CONFIG_HOME as string, 'SMTP Relay Tray');
     expect(s.app.paths).toMatchObject({ userData, sessionData: path.join(userData, 'chromium') });
     // A tray app keeps running with its window closed: it must listen to window-all-closed.

@@ -75,7 +75,7 @@ describe('embedded: no service installed', () => {
     const relayPid = seen.pid as number;
     expect(relayPid).not.toBe(process.pid);
     // The V8 flag is on the relay's own command line (in Electron, main-process js-flags set at run time do not apply).
-    expect(await fs.readFile(`/proc/${relayPid}/cmdline`, 'utf8')).toContain('--max-semi-space-size=4');
+    for (const flag of RELAY_EXEC_ARGV) expect(await fs.readFile(`/proc/${relayPid}/cmdline`, 'utf8')).toContain(flag);
 
     await send(port);
     await waitFor(() => events.some((s) => s.queued === 1), 5000, 'a status event with the queued message');

@@ -49,7 +49,8 @@ describe('smtp-relay service on Linux', () => {
 
     const unit = await fsp.readFile(file, 'utf8');
     const d = directives(unit);
-    expect(d.get('ExecStart')).toEqual([`${process.execPath} ${BIN} run --data-dir /var/lib/smtp-relay`]);
+    // The relay's V8 flags are Node's own arguments: the service does not depend on NODE_OPTIONS.
+    expect(d.get('ExecStart')).toEqual([`${process.execPath} --max-semi-space-size=4 --optimize-for-size ${BIN} run --data-dir /var/lib/smtp-relay`]);
     expect(d.get('User')).toEqual(['daemon']);
     for (const [key, value] of [
       ['ProtectSystem', 'strict'], ['NoNewPrivileges', 'yes'], ['StateDirectory', 'smtp-relay'], ['StateDirectoryMode', '0711'],

@@ -35,7 +35,7 @@ describe('the Windows service definition', () => {
     expect(elements(xml, 'id')).toEqual(['SMTPRelayTray']);
     expect(elements(xml, 'name')).toEqual(['SMTP Relay Tray']);
     expect(elements(xml, 'executable')).toEqual([`${HOST}\\node.exe`]);
-    expect(elements(xml, 'argument')).toEqual([`${HOST}\\bin\\smtp-relay.js`, 'run', '--data-dir', DATA]);
+    expect(elements(xml, 'argument')).toEqual(['--max-semi-space-size=4', '--optimize-for-size', `${HOST}\\bin\\smtp-relay.js`, 'run', '--data-dir', DATA]);
     expect(elements(xml, 'workingdirectory')).toEqual([DATA]);
     expect(elements(xml, 'logpath')).toEqual([`${DATA}\\logs`]);
     expect(elements(xml, 'stoptimeout')).toEqual(['30 sec']);

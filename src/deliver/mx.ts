@@ -4,11 +4,12 @@
 // per-recipient outcomes exactly as for the smarthost (classify.ts). The spool owns every retry.
 import type { Resolver } from 'node:dns/promises';
 import net from 'node:net';
-import nodemailer, { type NodemailerError, type SMTPTransportOptions } from 'nodemailer';
+import type { NodemailerError, SMTPTransportOptions } from 'nodemailer';
 import type { Config } from '../config/schema.js';
 import { outcomeOfError, outcomeOfSuccess, type Attempt } from './classify.js';
 import { Conversations, type Waiting } from './conversation.js';
 import { mailFor } from './message-stream.js';
+import { loadNodemailer } from './nodemailer.js';
 import { chooseHeloName, createResolver, resolveRoute, RouteError } from './mx-resolve.js';
 import type { AttemptOutcome, RecipientOutcome } from './outcome.js';
 import type { Timeouts } from './smarthost.js';
@@ -125,7 +126,7 @@ export class MxTransport implements DeliveryTransport {
   /** One SMTP conversation with one address of one MX host. */
   private async sendTo(target: Target, helo: string, message: OutgoingMessage): Promise<AttemptOutcome> {
     const attempt: Attempt = { recipients: message.envelope.to, relay: `${target.host}[${target.address}]:${this.port}`, bodySent: false };
-    const connection = nodemailer.createTransport(this.connectionOptions(target, helo));
+    const connection = (await loadNodemailer()).createTransport(this.connectionOptions(target, helo));
     const conversation = this.conversations.start(attempt.relay, message.envelope);
     const { body, mail } = await mailFor(message, attempt, conversation, AbortSignal.any([this.stopped.signal, conversation.signal]));
     try {

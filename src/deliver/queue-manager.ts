@@ -88,6 +88,10 @@ export class QueueManager {
   /** Earliest due time learned while the loop was busy (a deferral, a throttle): the next sleep ends by then. */
   private dueHint = Infinity;
   private sleepTarget = Infinity;
+  /** When the queue directory must be read again: the earliest due time the last scan saw (at most
+   *  30 s on), or 0 once something else may have become due. New mail alone does not need a scan: it
+   *  comes through `fresh`. (One scan per arriving message cost ~10 getdents64 and 3 opens a message.) */
+  private scanAt = 0;
   private running: Promise<void> | null = null;
   private stopping = false;
   private transport: DeliveryTransport | null = null;
@@ -138,8 +142,14 @@ export class QueueManager {
     this.running ??= this.loop();
   }
 
-  /** Something became due (new mail, retry, resume, new config): scan now rather than at the next tick. */
+  /** Something became due (retry, resume, new config): scan now rather than at the next tick. */
   wake(): void {
+    this.scanAt = 0;
+    this.runSoon();
+  }
+
+  /** Another pass of the loop, with or without a scan (scanAt says). */
+  private runSoon(): void {
     this.woken = true;
     this.wakeUp?.();
   }
@@ -170,8 +180,10 @@ export class QueueManager {
   enqueueFresh(e: QueueEntry): void {
     // The first ones keep the state the spool committed (no read back from disk); beyond that, memory wins.
     if (this.fresh.length >= FRESH_WITH_STATE) e = { ...e, committed: undefined };
-    if (this.fresh.length < FRESH_LIMIT) this.fresh.push(e);
-    this.wake();
+    if (this.fresh.length < FRESH_LIMIT) {
+      this.fresh.push(e);
+      this.runSoon();
+    } else this.wake();
   }
 
   /** Lift a block or throttle (the user said retry, or resumed) and scan again. */
@@ -241,7 +253,12 @@ export class QueueManager {
           const horizon = this.flushing ? Infinity : now;
           this.flushing = false;
           try {
-            nextDue = Math.min(nextDue, await this.opts.spool.scanDue(horizon, (e) => this.admitInTurn(e, horizon)));
+            if (now >= this.scanAt || horizon === Infinity) {
+              this.scanAt = Infinity; // a wake() during the scan asks for the next one
+              const scanned = Math.min(await this.opts.spool.scanDue(horizon, (e) => this.admitInTurn(e, horizon)), Date.now() + 30_000);
+              this.scanAt = Math.min(this.scanAt, scanned);
+            }
+            nextDue = Math.min(nextDue, this.scanAt);
             while (this.fresh.length > 0 && this.canAdmit()) await this.admit(this.fresh.shift() as QueueEntry, Date.now());
           } catch (e) {
             this.fail(`queue scan failed: ${(e as Error).message}`);
@@ -262,14 +279,21 @@ export class QueueManager {
     await this.admit(e, horizon);
   }
 
+  /** A due message was passed over (paused, throttled, claimed): the next pass scans to find it again. */
+  private skipped(): void {
+    this.scanAt = 0;
+  }
+
   private canAdmit(): boolean {
     return !this.stopping && !this.userPaused && !this.blocked && this.throttledUntil <= Date.now();
   }
 
   private async admit(e: Entry, horizon: number): Promise<void> {
-    if (this.active.has(e.id) || this.opts.isClaimed?.(e.id) || !this.canAdmit()) return;
+    if (this.active.has(e.id)) return;
+    if (this.opts.isClaimed?.(e.id) || !this.canAdmit()) return this.skipped();
     while (this.active.size >= this.settings.concurrency && !this.stopping) await new Promise<void>((r) => this.slotWaiters.push(r));
-    if (!this.canAdmit() || this.active.has(e.id) || this.opts.isClaimed?.(e.id)) return;
+    if (this.active.has(e.id)) return;
+    if (!this.canAdmit() || this.opts.isClaimed?.(e.id)) return this.skipped();
     const job = this.deliver(e, horizon).finally(() => {
       this.active.delete(e.id);
       this.slotWaiters.shift()?.();
@@ -306,6 +330,7 @@ export class QueueManager {
       if (next?.kind === 'queue') this.wakeBy(next.due);
       if (outcome.maybeDelivered) this.opts.log.warn(`id=${state.id} conversation with ${outcome.relay} lost after the end of data: message may be sent more than once`);
     } catch (err) {
+      this.skipped(); // still due: found again by the next scan
       this.fail(`id=${e.id} delivery error: ${(err as Error).message}`);
       await sleep(1000); // an I/O error on the spool should not spin
     }
@@ -413,6 +438,7 @@ export class QueueManager {
 
   /** Something becomes due at t (a deferred message, the end of a throttle): make sure the loop looks then. */
   private wakeBy(t: number): void {
+    this.scanAt = Math.min(this.scanAt, t);
     if (t < this.sleepTarget && this.wakeUp) this.wakeUp(); // asleep for longer: look again now, then sleep less
     else this.dueHint = Math.min(this.dueHint, t);
   }

@@ -4,7 +4,7 @@
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import tls from 'node:tls';
-import nodemailer, { type NodemailerError, type SMTPPoolOptions, type SMTPPoolSentMessageInfo, type Transporter } from 'nodemailer';
+import type { NodemailerError, SMTPPoolOptions, SMTPPoolSentMessageInfo, Transporter } from 'nodemailer';
 import type { SMTPConnectionCustomAuthContext } from 'nodemailer/lib/smtp-connection';
 import { readCaFile } from '../config/ca-file.js';
 import { dnsFamily, heloName } from '../config/outbound.js';
@@ -18,6 +18,7 @@ import type { OutgoingMessage } from './transport.js';
 import { authFailureHint } from '../oauth/advice.js';
 import type { AccessTokenSource } from '../oauth/token.js';
 import { asDeliveryError, tokenForDelivery, xoauth2Auth } from '../oauth/xoauth2.js';
+import { loadNodemailer } from './nodemailer.js';
 
 const POOL_GAVE_UP = 'Reached maximum number of retries after connection was closed';
 
@@ -96,7 +97,7 @@ export class SmarthostTransport {
     this.relay = `${host}[${address}]:${port}`;
     const options = poolOptions(this.config, signIn ? this.password : null, address, this.ca, signIn ? this.tokens : null);
     const { phases: _phases, ...timeouts } = this.timeouts;
-    return nodemailer.createTransport({
+    return (await loadNodemailer()).createTransport({
       ...options, ...timeouts,
       // Commands and replies only (not the message): how conversation.ts knows each delivery's phase.
       logger: this.conversations.logger, transactionLog: true,

@@ -4,15 +4,19 @@
 // functions themselves: those cannot pass options, and without them the library silently falls back
 // on Linux from the Secret Service to the kernel keyring, which forgets the password at reboot (and,
 // where the kernel keyring is denied, makes get() answer null instead of failing).
-import { AsyncEntry } from '@napi-rs/keyring';
+import type { AsyncEntry } from '@napi-rs/keyring';
 import { KEYCHAIN_SERVICE, KeychainUnavailableError, type CredentialStore } from './credential-store.js';
 
 const ENTRY_OPTIONS = { linux: { store: 'secret-service' } } as const;
 
+/** The native module (and on Linux its D-Bus client) is loaded at the first use: a relay with no
+ *  password or token configured never asks the keychain anything. */
+let keyring: Promise<typeof import('@napi-rs/keyring')> | null = null;
+
 export class KeychainStore implements CredentialStore {
   async get(account: string): Promise<string | null> {
     try {
-      return await entry(account).getPassword();
+      return await (await entry(account)).getPassword();
     } catch (error) {
       throw unavailable(error);
     }
@@ -20,7 +24,7 @@ export class KeychainStore implements CredentialStore {
 
   async set(account: string, secret: string): Promise<void> {
     try {
-      await entry(account).setPassword(secret);
+      await (await entry(account)).setPassword(secret);
     } catch (error) {
       throw unavailable(error, secret);
     }
@@ -28,15 +32,16 @@ export class KeychainStore implements CredentialStore {
 
   async delete(account: string): Promise<boolean> {
     try {
-      return await entry(account).deletePassword();
+      return await (await entry(account)).deletePassword();
     } catch (error) {
       throw unavailable(error);
     }
   }
 }
 
-function entry(account: string): AsyncEntry {
-  return new AsyncEntry(KEYCHAIN_SERVICE, account, ENTRY_OPTIONS);
+async function entry(account: string): Promise<AsyncEntry> {
+  keyring ??= import('@napi-rs/keyring');
+  return new (await keyring).AsyncEntry(KEYCHAIN_SERVICE, account, ENTRY_OPTIONS);
 }
 
 /** Keeps only the platform's message; the native error object is dropped in case it echoes the secret. */

@@ -1,6 +1,7 @@
 // The Linux service, as data: the hardened systemd unit and the steps that install or remove it.
 // Pure, like windows.ts; linux-host.ts looks at the machine and runs the steps.
 import path from 'node:path';
+import { RELAY_V8_FLAGS } from '../host/v8-flags.js';
 import type { Command, Step } from './plan.js';
 
 export const UNIT_NAME = 'smtp-relay.service';
@@ -23,7 +24,7 @@ export interface UnitOptions {
 }
 
 export function systemdUnit(o: UnitOptions): string {
-  const exec = [o.node, o.bin, 'run', '--data-dir', SERVICE_DATA_DIR].map(execWord).join(' ');
+  const exec = [o.node, ...RELAY_V8_FLAGS, o.bin, 'run', '--data-dir', SERVICE_DATA_DIR].map(execWord).join(' ');
   return `# Written by \`smtp-relay service install\`; \`smtp-relay service uninstall\` removes it.
 [Unit]
 Description=SMTP Relay Tray: local SMTP relay to a smarthost

@@ -9,6 +9,7 @@
 // recovery) is set with sc.exe, which does not depend on what one WinSW version understands.
 import path from 'node:path';
 import { PRODUCT_NAME } from '../config/store.js';
+import { RELAY_V8_FLAGS } from '../host/v8-flags.js';
 import type { Command, Step } from './plan.js';
 
 export const SERVICE_NAME = 'SMTPRelayTray';
@@ -61,7 +62,8 @@ function xmlText(s: string): string {
 
 /** WinSW's configuration: what to start, how to stop it, where its own logs go. */
 export function winswXml(l: WindowsLayout): string {
-  const args = [l.bin, 'run', '--data-dir', l.dataDir];
+  // Node's own flags first: Windows has no execve, so the bin cannot add the relay's V8 flags itself.
+  const args = [...RELAY_V8_FLAGS, l.bin, 'run', '--data-dir', l.dataDir];
   return [
     '<service>',
     `  <id>${SERVICE_NAME}</id>`,

@@ -154,6 +154,8 @@ export class Spool {
   onChanged: ((id: string, now: Entry | null, state: MessageState | null) => void) | null = null;
   /** Told about every entry moved to corrupt/, before it is moved (so a bounce is queued first). */
   onCorrupt: ((c: CorruptEntry) => Promise<void>) | null = null;
+  /** Removals of delivered content still under way (close() waits for them). */
+  private readonly background = new Set<Promise<void>>();
   /** What start-up recovery moved aside, until reportRecovered() hands it to onCorrupt. */
   private recovered: MovedAside[];
 
@@ -185,7 +187,13 @@ export class Spool {
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled([...this.background]);
     await this.unlock();
+  }
+
+  private inBackground(work: Promise<void>): void {
+    const p = work.catch(() => {}).finally(() => this.background.delete(p));
+    this.background.add(p);
   }
 
   stats(): SpoolCounts {
@@ -300,10 +308,12 @@ export class Spool {
     state.gen = e.gen + 1;
     if (isTerminal(state) && state.rcpts.every((r) => r.st === 's')) {
       await unlinkIfPresent(entryPath(e)); // commit point of "delivered"
-      await this.syncDir(e.dir);
-      await unlinkIfPresent(this.contentPath(state.id));
       this.forget(e);
       this.onChanged?.(e.id, null, null);
+      // The content goes once that unlink is durable (a state file must never outlive its content).
+      // Nothing waits for it: the delivery slot is free for the next message meanwhile. If it fails,
+      // start-up recovery removes the content, which no state names any more.
+      this.inBackground(this.syncDir(e.dir).then(() => unlinkIfPresent(this.contentPath(state.id))));
       return null;
     }
     const next: Entry = isTerminal(state)
