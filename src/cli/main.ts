@@ -73,9 +73,10 @@ function dataDirOf(opts: { dataDir?: string }): string {
 async function run(opts: { dataDir?: string }): Promise<void> {
   const hosted = await serveRelay(dataDirOf(opts), { logToConsole: true });
   process.stdout.write(`listening on ${hosted.listening}\n`);
+  // Kept until the stop is over: a second Ctrl+C or SIGTERM while mail is being committed is not a kill.
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    process.on('SIGINT', resolve);
+    process.on('SIGTERM', resolve);
   });
   await hosted.stop();
 }
