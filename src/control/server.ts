@@ -69,15 +69,11 @@ export async function serveControl(api: ServedApi, dataDir: string, log: Control
       return;
     }
     handshaking++;
-    let counted = true;
-    const handshakeOver = () => {
-      if (counted) handshaking--;
-      counted = false;
-    };
+    let trusted = false; // until then the connection counts as waiting for its handshake
     sockets.add(socket);
     const unsubscribe: (() => void)[] = [];
     socket.on('close', () => {
-      handshakeOver();
+      if (!trusted) handshaking--;
       sockets.delete(socket);
       unsubscribe.forEach((u) => u());
     });
@@ -88,7 +84,6 @@ export async function serveControl(api: ServedApi, dataDir: string, log: Control
     });
     const serverNonce = nonce();
     let clientNonce: string | null = null;
-    let trusted = false;
     const refuse = (why: string) => {
       logRefusal(why);
       sendLine(socket, { refused: why });
@@ -108,7 +103,7 @@ export async function serveControl(api: ServedApi, dataDir: string, log: Control
         }
         if (!proofMatches(proofOf(key, 'client', serverNonce, clientNonce), msg.proof)) return refuse('the client does not hold the control key');
         trusted = true;
-        handshakeOver();
+        handshaking--;
         clearTimeout(timer);
         return sendLine(socket, { welcome: 1 });
       }
