@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEYCHAIN_SERVICE } from '../src/secrets/credential-store.js';
 import { cli, runRelay, type RunningRelay } from './support/cli.js';
 import { startTestKeyring, type TestKeyring } from './support/keyring.js';
-import { freePort, tempDataDir, waitFor } from './support/relay.js';
+import { filesContaining, freePort, tempDataDir, waitFor } from './support/relay.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 
 const SECRET = 'CLI-kept-S3cret-9876';
@@ -122,12 +122,7 @@ describe('smtp-relay', () => {
     relay!.child.kill('SIGTERM');
     expect(await relay!.exited).toBe(0);
     expect(relay!.output()).not.toContain(SECRET);
-    const leaks: string[] = [];
-    for (const f of await fs.readdir(dataDir, { recursive: true })) {
-      const file = path.join(dataDir, f);
-      if ((await fs.stat(file)).isFile() && (await fs.readFile(file, 'latin1')).includes(SECRET)) leaks.push(f);
-    }
-    expect(leaks).toEqual([]);
+    expect(await filesContaining(dataDir, [SECRET])).toEqual([]);
     expect(await fs.readFile(path.join(dataDir, 'logs', 'relay.log'), 'utf8')).toMatch(/status=sent/);
   });
 

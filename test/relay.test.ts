@@ -7,7 +7,7 @@ import type { ConfigInput } from '../src/config/schema.js';
 import { smarthostAccount } from '../src/secrets/smarthost-password.js';
 import { parseConfig } from '../src/config/schema.js';
 import { RawSmtp } from './support/raw-smtp.js';
-import { startRelay, waitFor, type TestRelay } from './support/relay.js';
+import { filesContaining, startRelay, waitFor, type TestRelay } from './support/relay.js';
 import { testCertificates } from './support/tls.js';
 import { startUpstream, type Upstream } from './support/upstream.js';
 
@@ -173,14 +173,7 @@ describe('relay: client -> spool -> smarthost', () => {
     await waitFor(() => upstream!.messages.length === 1, 10_000, 'delivery after the new password');
     expect((await relay.relay.getStatus()).state).toBe('running');
 
-    const leaks: string[] = [];
-    for (const f of await fs.readdir(relay.dataDir, { recursive: true })) {
-      const file = path.join(relay.dataDir, f);
-      if (!(await fs.stat(file)).isFile()) continue;
-      const text = await fs.readFile(file, 'latin1');
-      if (text.includes(PASSWORD) || text.includes(wrong)) leaks.push(f);
-    }
-    expect(leaks).toEqual([]);
+    expect(await filesContaining(relay.dataDir, [PASSWORD, wrong])).toEqual([]);
   });
 
   it('reuses pooled connections up to smarthost.maxConnections', async () => {

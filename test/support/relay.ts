@@ -56,3 +56,19 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000
   } while (Date.now() < until);
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
 }
+
+/**
+ * Files under `dir` (relative paths) whose bytes contain any of `needles`. A file removed while this
+ * looks (the relay removes delivered content in the background) held nothing that is still on disk.
+ */
+export async function filesContaining(dir: string, needles: string[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const f of await fs.readdir(dir, { recursive: true })) {
+    const text = await fs.readFile(path.join(dir, f), 'latin1').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' || e.code === 'EISDIR') return '';
+      throw e;
+    });
+    if (needles.some((n) => text.includes(n))) found.push(f);
+  }
+  return found;
+}
