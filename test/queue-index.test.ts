@@ -5,9 +5,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bucketOf, newId, queueName } from '../src/spool/names.js';
 import { QueueIndex } from '../src/spool/queue-index.js';
 import { selectEntries, type QueueSelection } from '../src/spool/query.js';
 import { Spool, type Entry } from '../src/spool/spool.js';
+import type { MessageState } from '../src/spool/state.js';
 
 let root: string;
 let spool: Spool;
@@ -121,6 +123,44 @@ describe('queue index', () => {
     expect((await ids({ filter: 'failed' }, index)).ids).toEqual([made[150]]);
     expect((await ids({ search: 'u199@' }, index)).matched).toBe(0);
     expect(await ids({ limit: 300 }, index)).toEqual(await ids({ limit: 300 }, null));
+  });
+
+  it('a page out of 5,000 (where only a page\'s worth of keys is kept while looking) is the one a full sort gives', async () => {
+    const index = await builtIndex(); // empty spool: ready at once, then told of 5,000 messages
+    const now = Date.now();
+    const bucket = path.join(spool.paths.q, bucketOf(now));
+    type Made = { id: string; rank: number; to: string };
+    const made: Made[] = [];
+    // A fixed shuffle (ids in random order to the index, as a spool's directory listing gives them), ranks mixed.
+    for (let i = 0; i < 5000; i++) {
+      const n = (i * 7919) % 5000;
+      const id = newId(now - 10_000 + n);
+      const kind = n % 97 === 0 ? 'failed' : 'queue';
+      const attempts = n % 13 === 0 ? 2 : 0;
+      const to = `user${(n * 31) % 5000}@contoso.com`;
+      const entry: Entry = kind === 'failed'
+        ? { kind, dir: spool.paths.failed, id, gen: 2, name: `${id}_2.json` }
+        : { kind, dir: bucket, id, gen: 1, due: now, attempts, name: queueName({ due: now, id, gen: 1, attempts }) };
+      index.changed(id, entry, { rcpts: [{ a: to }], from: 'app@jts.localdomain', subject: `Build ${n}`, mid: `${n}@jts` } as unknown as MessageState);
+      made.push({ id, rank: kind === 'failed' ? 0 : attempts > 0 ? 1 : 2, to });
+    }
+    const order = (sort: QueueSelection['sort'], dir: number) => (a: Made, b: Made) => {
+      const key = (m: Made) => (sort === 'status' ? [m.rank, m.id] : sort === 'age' ? [m.id] : [m.to, m.id]) as (string | number)[];
+      const [x, y] = [key(a), key(b)];
+      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return dir * (x[i]! < y[i]! ? -1 : 1);
+      return 0;
+    };
+    const cases: Partial<QueueSelection>[] = [
+      {}, { offset: 1200, limit: 50 }, { sort: 'age', order: 'desc' }, { sort: 'age', offset: 4950, limit: 100 }, { sort: 'recipient', limit: 20 },
+      { sort: 'recipient', order: 'desc', offset: 300 }, { filter: 'deferred', limit: 10 }, { filter: 'waiting', sort: 'age', order: 'desc', offset: 2000 }, { filter: 'failed', limit: 200 },
+    ];
+    for (const c of cases) {
+      const q = query(c);
+      const want = made
+        .filter((m) => q.filter === 'all' || (q.filter === 'failed' ? m.rank === 0 : q.filter === 'deferred' ? m.rank === 1 : m.rank === 2))
+        .sort(order(q.sort, q.order === 'desc' ? -1 : 1));
+      expect(await ids(c, index), JSON.stringify(c)).toEqual({ matched: want.length, ids: want.slice(q.offset, q.offset + q.limit).map((m) => m.id) });
+    }
   });
 
   it('a queue larger than its limit drops the index (memory stays bounded) and the queue is still listed, from the spool', async () => {

@@ -25,19 +25,11 @@ export function searchText(state: Partial<MessageState>): string {
   return `${rcpts}\n${state.from ?? ''}\n${state.subject ?? ''}\n${state.mid ?? ''}`.toLowerCase();
 }
 
-/** The first recipient in a search text. */
-export function firstRecipient(text: string): string {
-  const end = text.search(/[\t\n]/);
-  return end < 0 ? text : text.slice(0, end);
-}
-
-export interface IndexedMessage {
-  id: string;
-  kind: Entry['kind'];
-  attempts: number;
-  /** Where its state file is (see QueueIndex.rows). */
-  where: string;
-  text: string;
+/** The first recipient in a search text (which starts at `from`). */
+export function firstRecipient(text: string, from = 0): string {
+  let end = from;
+  while (end < text.length && text[end] !== '\t' && text[end] !== '\n') end++;
+  return text.slice(from, end);
 }
 
 export class QueueIndex {
@@ -126,19 +118,18 @@ export class QueueIndex {
     else this.rows.delete(id);
   }
 
-  /** Every message indexed: what sorting and filtering need, and its search text (entryOf finds its file). */
-  *messages(): Generator<IndexedMessage> {
-    for (const [id, r] of this.rows) {
-      const cut = r.indexOf('\n');
-      const where = r.slice(0, cut);
-      const failed = where.startsWith('failed/');
-      yield { id, kind: failed ? 'failed' : 'queue', attempts: failed ? 0 : Number(where.slice(where.lastIndexOf('/') + 1)), where, text: r.slice(cut + 1) };
-    }
+  /**
+   * Every message indexed, as stored: its id, its row (where the state file is, a newline, the search
+   * text) and where in the row the search text starts. Nothing is copied, so a query of 100,000 costs
+   * only the looking.
+   */
+  forEachRow(visit: (id: string, row: string, textAt: number) => void): void {
+    for (const [id, r] of this.rows) visit(id, r, r.indexOf('\n') + 1);
   }
 
-  /** The spool entry of an indexed message. */
-  entryOf({ id, where }: IndexedMessage): Entry {
-    const [dir, due, gen, attempts] = where.split('/');
+  /** The spool entry of an indexed message, from its id and row. */
+  entryOf(id: string, row: string): Entry {
+    const [dir, due, gen, attempts] = row.slice(0, row.indexOf('\n')).split('/');
     if (dir === 'failed') return { kind: 'failed', dir: this.spool.paths.failed, name: failedName({ id, gen: Number(due) }), id, gen: Number(due) };
     const q = { due: Number(due), id, gen: Number(gen), attempts: Number(attempts) };
     return { kind: 'queue', dir: path.join(this.spool.paths.q, dir as string), name: queueName(q), ...q };
