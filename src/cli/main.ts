@@ -71,13 +71,17 @@ function dataDirOf(opts: { dataDir?: string }): string {
 }
 
 async function run(opts: { dataDir?: string }): Promise<void> {
-  const hosted = await serveRelay(dataDirOf(opts), { logToConsole: true });
-  process.stdout.write(`listening on ${hosted.listening}\n`);
-  // Kept until the stop is over: a second Ctrl+C or SIGTERM while mail is being committed is not a kill.
-  await new Promise<void>((resolve) => {
+  // Listening for the signals before saying "listening on": a service manager (or a test) may stop us the
+  // moment it reads that line, and a signal with no handler kills the process without the graceful stop.
+  // A stop asked for while starting is honoured once started. The handlers stay until the stop is over:
+  // a second Ctrl+C or SIGTERM while mail is being committed is not a kill.
+  const stopAsked = new Promise<void>((resolve) => {
     process.on('SIGINT', resolve);
     process.on('SIGTERM', resolve);
   });
+  const hosted = await serveRelay(dataDirOf(opts), { logToConsole: true });
+  process.stdout.write(`listening on ${hosted.listening}\n`);
+  await stopAsked;
   await hosted.stop();
 }
 
