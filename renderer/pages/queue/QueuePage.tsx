@@ -16,7 +16,7 @@ import { QueueTable } from './QueueTable.js';
 const PAGE = 100;
 const SEARCH_DELAY_MS = 300;
 /** Re-reading the queue costs the relay a pass over its queue index: at most a tenth of the time, yet never staler than MAX_GAP_MS. */
-const MIN_GAP_MS = 1000;
+const MIN_GAP_MS = 2000;
 const MAX_GAP_MS = 10_000;
 
 /** A row's log button: the Log page, searched for the message's queue id. */
