@@ -1,7 +1,7 @@
 // The queue page with 100,000 queued messages, against the issue's targets: first rows painted ≤ 1 s,
 // a search ≤ 2 s, the relay process's RSS grows ≤ 30 MB while the page is open, and delivery
-// throughput while the page refreshes within 10 % of without. Real Chromium, the built page, a real
-// RelayService (in this process, behind the browser tests' HTTP bridge) and a real SMTP sink on
+// throughput while the page refreshes within 10 % of without (alternate windows, see ROUNDS). Real
+// Chromium, the built page, a real RelayService (in this process, behind the browser tests' HTTP bridge) and a real SMTP sink on
 // loopback. The queue is written straight into the spool's on-disk format before the relay opens it
 // (the same files the receiver would write, without 100,000 fsyncs). Prints the numbers and writes
 // bench/queue-page.json.
@@ -19,7 +19,12 @@ import { freePort, tempDataDir, waitFor } from '../test/support/relay.js';
 import { startUpstream } from '../test/support/upstream.js';
 
 const QUEUED = Number(process.env.BENCH_QUEUED ?? 100_000);
-const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 20_000);
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 15_000);
+/**
+ * Delivery is timed in this many pairs of windows, without the page then with it, and the rates summed:
+ * one window of each gave ratios from 0.7 to 1.0 for the same code on this shared machine.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 /** 100,000 waiting messages in the spool's format (spool/names.ts, spool/state.ts), due now. */
 async function writeQueue(dataDir: string, count: number): Promise<string> {
@@ -90,9 +95,10 @@ it(`queue page with ${QUEUED} queued`, async () => {
     t0 = performance.now();
     await relay.listQueue({ limit: 100, search: needle });
     results.relaySearchMs = performance.now() - t0;
-    results.throughputWithoutPage = await throughput();
+    // The first round's window without the page comes before the memory baseline: what delivering itself
+    // loads and keeps (nodemailer, its pool) is not the page's.
+    let without = await throughput();
     sink.messages.length = 0; // the sink keeps every message: let it not grow in this process
-
     global.gc?.();
     const rssBefore = process.memoryUsage().rss;
     let rssMax = rssBefore;
@@ -154,10 +160,25 @@ it(`queue page with ${QUEUED} queued`, async () => {
     await q.getByLabel('Search the queue').fill('');
     await waitFor(async () => (await q.locator('tbody tr').count()) > 1, 60_000, 'all rows back');
 
-    results.throughputWithPage = await throughput(); // the page re-reads the queue on status events meanwhile
+    // Without the window (about:blank: the page and its status subscription gone), then with the queue page
+    // shown, which re-reads the queue on status events meanwhile.
+    let withPage = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      if (round > 0) {
+        await page.goto('about:blank');
+        without += await throughput();
+        sink.messages.length = 0;
+      }
+      await page.goto(`${bridge.url}/index.html#/queue`);
+      await q.locator('tbody tr').first().waitFor({ timeout: 60_000 });
+      withPage += await throughput();
+      sink.messages.length = 0;
+    }
     clearInterval(sampler);
     results.rssGrowthMB = (rssMax - rssBefore) / 1e6;
-    results.throughputRatio = results.throughputWithPage / results.throughputWithoutPage;
+    results.throughputWithoutPage = without / ROUNDS;
+    results.throughputWithPage = withPage / ROUNDS;
+    results.throughputRatio = withPage / without;
     await context.close();
   } finally {
     await browser.close();
