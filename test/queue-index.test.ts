@@ -145,7 +145,7 @@ describe('queue index', () => {
       made.push({ id, rank: kind === 'failed' ? 0 : attempts > 0 ? 1 : 2, to });
     }
     const order = (sort: QueueSelection['sort'], dir: number) => (a: Made, b: Made) => {
-      const key = (m: Made) => (sort === 'status' ? [m.rank, m.id] : sort === 'age' ? [m.id] : [m.to, m.id]) as (string | number)[];
+      const key = (m: Made): (string | number)[] => (sort === 'status' ? [m.rank, m.id] : sort === 'age' ? [m.id] : [m.to, m.id]);
       const [x, y] = [key(a), key(b)];
       for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return dir * (x[i]! < y[i]! ? -1 : 1);
       return 0;
