@@ -129,10 +129,15 @@ export class QueueAdmin {
 
   private async findMessage(id: string): Promise<{ entry: Entry; state: MessageState }> {
     const spool = this.opts.spool;
-    const entry = await spool.find(id);
-    const state = entry && (await spool.load(entry));
-    if (!entry || !state) throw new RelayError('not-found', `no message ${id} in the queue`);
-    return { entry, state };
+    // A message found under one name can move on before it is read (an attempt, a failure, a retry writes
+    // the next generation and removes this one): then it is looked for again under its new name.
+    for (let tries = 0; tries < 5; tries++) {
+      const entry = await spool.find(id);
+      if (!entry) break;
+      const state = await spool.load(entry);
+      if (state) return { entry, state };
+    }
+    throw new RelayError('not-found', `no message ${id} in the queue`);
   }
 
   /** Runs a change on one message while the queue manager is kept off it. */
