@@ -80,7 +80,7 @@ export async function selectEntries(spool: Spool, q: QueueSelection, index?: Que
 /** The rank of an index row: its place starts "failed/", or ends in the attempt count (see QueueIndex.rows). */
 function rankOfRow(row: string, textAt: number): number {
   if (row.startsWith('failed/')) return FAILED;
-  const attemptsAt = row.lastIndexOf('/', textAt) + 1;
+  const attemptsAt = row.lastIndexOf('/', textAt - 2) + 1; // from before the newline: the text may hold a '/'
   return textAt - 1 - attemptsAt === 1 && row.charCodeAt(attemptsAt) === 48 /* "0" */ ? WAITING : DEFERRED;
 }
 
