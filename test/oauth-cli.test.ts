@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEYCHAIN_SERVICE } from '../src/secrets/credential-store.js';
 import { BIN, cli } from './support/cli.js';
 import { startTestKeyring, type TestKeyring } from './support/keyring.js';
-import { tempDataDir } from './support/relay.js';
+import { filesContaining, tempDataDir } from './support/relay.js';
 import { testCertificates } from './support/tls.js';
 import { browse, signIn, startTokenServer, type TokenServer } from './support/token-server.js';
 
@@ -66,9 +66,7 @@ describe('smtp-relay oauth', { timeout: 60_000 }, () => {
 
     const keyLine = (await fs.readFile(pem, 'utf8')).split('\n')[1] as string;
     await fs.rm(dir, { recursive: true });
-    for (const f of await fs.readdir(dataDir, { recursive: true, withFileTypes: true })) {
-      if (f.isFile()) expect(await fs.readFile(path.join(f.parentPath, f.name), 'latin1')).not.toContain(keyLine);
-    }
+    expect(await filesContaining(dataDir, [keyLine])).toEqual([]);
 
     expect((await run(['oauth', 'checklist'])).stdout).toMatch(/^5\. Exchange Online PowerShell.*New-ServicePrincipal -AppId 4a1b2c3d-0000-1111-2222-333344445555/m);
     expect((await run(['oauth', 'delete', 'certificate'])).stdout).toBe('certificate removed\n');

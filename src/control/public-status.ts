@@ -9,8 +9,6 @@ import { ownIdentity, stillRunning, type ProcessIdentity } from '../spool/proces
 import { controlDir } from './address.js';
 
 export const STATUS_FILE = 'status.json';
-/** Status events come in bursts while mail flows; the file follows at most this often. */
-const WRITE_EVERY_MS = 250;
 
 interface StatusFile {
   v: 1;
@@ -50,23 +48,22 @@ async function write(dataDir: string, body: StatusFile): Promise<void> {
 export async function publishStatus(api: Pick<RelayApi, 'getStatus' | 'onStatus'>, dataDir: string): Promise<() => Promise<void>> {
   const relay = await ownIdentity();
   let latest = await api.getStatus();
-  let timer: NodeJS.Timeout | null = null;
   let writing = Promise.resolve();
   const flush = () => {
-    timer = null;
     const body: StatusFile = { v: 1, relay, updated: Date.now(), status: publicPart(latest) };
     // A failed write (disk full) must not stop the relay; the next change tries again.
     writing = writing.then(() => write(dataDir, body)).catch(() => {});
   };
   flush();
   await writing; // the file is current before the relay says it is listening
+  // One write per status event: the events are already spaced (at most one a second while mail flows,
+  // src/status/status-events.ts), so the file needs no spacing of its own.
   const unsubscribe = api.onStatus((s) => {
     latest = s;
-    timer ??= setTimeout(flush, WRITE_EVERY_MS);
+    flush();
   });
   return async () => {
     unsubscribe();
-    if (timer) clearTimeout(timer);
     latest = { ...latest, state: 'stopped', listening: null, sending: 0 };
     flush();
     await writing;

@@ -10,7 +10,8 @@ import { resolveSmarthostPassword } from '../secrets/smarthost-password.js';
 import { loginWithBrowser } from './browser-login.js';
 import { useNetworkSettings } from './https.js';
 import { oauthChecklist } from './checklist.js';
-import { credentialKind, describeStoredSecret, neededSecrets, serializeStoredSecret, storedSecretAccount, unboundSecret } from './stored-secrets.js';
+import { credentialKind } from './credential-kind.js';
+import { describeStoredSecret, neededSecrets, serializeStoredSecret, storedSecretAccount, unboundSecret } from './stored-secrets.js';
 import { oauthEndpoints } from './endpoints.js';
 
 export async function oauthStatus(config: Config, store: CredentialStore, env?: NodeJS.ProcessEnv): Promise<OAuthStatus> {

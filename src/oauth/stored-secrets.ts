@@ -17,9 +17,7 @@ import { smarthostAccount } from '../secrets/smarthost-password.js';
 import { oauthEndpoints } from './endpoints.js';
 import type { ServiceAccountKey } from './google.js';
 import type { CertificateCredential } from './microsoft.js';
-import { credentialKind, type CredentialKind } from './credential-kind.js';
-
-export { credentialKind, type CredentialKind };
+import type { CredentialKind } from './credential-kind.js';
 
 export type StoredSecretKind = 'certificate' | 'service-account' | 'refresh-token';
 

@@ -11,7 +11,8 @@ import { oauthEndpoints } from './endpoints.js';
 import { useNetworkSettings } from './https.js';
 import { refreshTokenGrant, serviceAccountGrant, type ServiceAccountKey } from './google.js';
 import { clientCredentialsGrant } from './microsoft.js';
-import { credentialKind, neededSecrets, readCertificateBundle, storedSecretAccount, unboundSecret, type StoredSecretKind } from './stored-secrets.js';
+import { credentialKind } from './credential-kind.js';
+import { neededSecrets, readCertificateBundle, storedSecretAccount, unboundSecret, type StoredSecretKind } from './stored-secrets.js';
 import { TokenCache, type AccessToken, type AccessTokenSource } from './token.js';
 
 const MISSING: Record<StoredSecretKind, string> = {
